@@ -1,0 +1,22 @@
+/**
+ * Browser-safe configuration: only NEXT_PUBLIC_* variables, nothing secret. Next.js inlines `process.env.NEXT_PUBLIC_X`
+ * at build time only where the name is written out literally, so each one is read by name here.
+ */
+import { parseConfig } from './parse.ts';
+import { webBrowserSchema } from './schemas.ts';
+
+export { ConfigError, type ConfigProblem } from './parse.ts';
+export { webBrowserSchema } from './schemas.ts';
+
+export type BrowserConfig = ReturnType<typeof loadBrowserConfig>;
+
+export function loadBrowserConfig() {
+  return parseConfig(webBrowserSchema, {
+    NEXT_PUBLIC_MEDPLUM_BASE_URL: process.env.NEXT_PUBLIC_MEDPLUM_BASE_URL,
+    NEXT_PUBLIC_MEDPLUM_CLIENT_ID: process.env.NEXT_PUBLIC_MEDPLUM_CLIENT_ID,
+    NEXT_PUBLIC_IDP_AUTHORIZE_URL: process.env.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
+    NEXT_PUBLIC_IDP_CLIENT_ID: process.env.NEXT_PUBLIC_IDP_CLIENT_ID,
+    NEXT_PUBLIC_PROXY_URL: process.env.NEXT_PUBLIC_PROXY_URL,
+    NEXT_PUBLIC_DEVICE_URL: process.env.NEXT_PUBLIC_DEVICE_URL,
+  });
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { email, httpUrl, oneOf, optionalText, originList, port, positiveInt, secret, text } from './fields.ts';
+
+/**
+ * One schema per concern; apps compose the ones they need (`composeSchemas`). Every default points at the local
+ * emulator and its seed, so `pnpm dev` works with an empty environment. The dev client ids and secrets below are the
+ * ones `@org/auth` seeds the emulator with; they are public and refused against a real Medplum.
+ */
+
+export const DEV_WEB_CLIENT_ID = '3ca418e1-01de-4d02-befa-7c9315189a44';
+export const DEV_PROXY_CLIENT_ID = 'f6c226c7-5376-4121-80dc-0923ae7d0649';
+export const DEV_DEVICE_CLIENT_ID = 'bd3c6f1b-133e-4c39-afbf-b2607e82c0d8';
+
+/** Server-side connection to Medplum: the proxy, the device, provisioning. */
+export const medplumSchema = z.object({
+  MEDPLUM_BASE_URL: httpUrl('http://localhost:8103/', {
+    description:
+      'Base URL of the Medplum server (the local emulator by default; https://api.medplum.com/ for the hosted service)',
+  }),
+});
+
+/** Browser-safe: every name starts with NEXT_PUBLIC_ and nothing here is secret (checked by a test). */
+export const webBrowserSchema = z.object({
+  NEXT_PUBLIC_MEDPLUM_BASE_URL: httpUrl('http://localhost:8103/', {
+    description: 'Medplum base URL the browser talks to directly',
+  }),
+  NEXT_PUBLIC_MEDPLUM_CLIENT_ID: text(DEV_WEB_CLIENT_ID, {
+    description: 'Id of the public (PKCE) ClientApplication the web app signs in with',
+  }),
+  NEXT_PUBLIC_IDP_AUTHORIZE_URL: httpUrl('http://localhost:8104/auth', {
+    description: 'Authorize endpoint of the external OIDC identity provider ("Acme SSO" locally)',
+  }),
+  NEXT_PUBLIC_IDP_CLIENT_ID: text('medplum-web', {
+    description: "Client id Medplum's ClientApplication uses at the external identity provider",
+  }),
+  NEXT_PUBLIC_PROXY_URL: httpUrl('http://localhost:3001/', {
+    description: "Where the landing page links to the proxy's legacy app",
+  }),
+  NEXT_PUBLIC_DEVICE_URL: httpUrl('http://localhost:3002/', {
+    description: "Where the landing page links to the device's status page",
+  }),
+});
+
+/** The external identity provider as Medplum sees it (server side: its client secret lives in Medplum, never in the browser). */
+export const identityProviderSchema = z.object({
+  IDP_PORT: port(8104, { description: 'Port of the local "Acme SSO" identity provider started with the emulator' }),
+  IDP_ISSUER: httpUrl('http://localhost:8104/', { description: 'Issuer URL of the external identity provider' }),
+  IDP_CLIENT_SECRET: secret('dev-only-acme-sso-client-secret-not-for-production', {
+    description: "Secret of Medplum's client at the external identity provider",
+    minLength: 16,
+  }),
+});
+
+export const proxySchema = z.object({
+  PROXY_PORT: port(3001, { description: "Port of the proxy's legacy clinic app" }),
+  PROXY_PUBLIC_URL: httpUrl('http://localhost:3001/', {
+    description: 'Public URL of the proxy; its origin is the only one allowed to make state-changing calls (CSRF)',
+  }),
+  PROXY_MEDPLUM_CLIENT_ID: text(DEV_PROXY_CLIENT_ID, {
+    description: "Id of the proxy's confidential ClientApplication (a project admin, for on-behalf-of)",
+  }),
+  PROXY_MEDPLUM_CLIENT_SECRET: secret('dev-only-proxy-client-secret-not-for-production', {
+    description: "Secret of the proxy's ClientApplication",
+    minLength: 16,
+  }),
+  PROXY_SESSION_SECRET: secret('dev-only-proxy-session-secret-change-me-0123456789', {
+    description: "Key that encrypts the legacy app's session cookies",
+    minLength: 32,
+  }),
+  LEGACY_DEV_USERNAME: text('clinician', {
+    description: 'Seeded user of the legacy app (its own identity, not Medplum)',
+  }),
+  LEGACY_DEV_PASSWORD: secret('legacy-dev-password', {
+    description: 'Password of the seeded legacy app user',
+    minLength: 8,
+    example: '<at least 8 characters>',
+  }),
+});
+
+export const deviceSchema = z.object({
+  DEVICE_AUTH_METHOD: oneOf(['client-credentials', 'basic', 'private-key-jwt'], 'client-credentials', {
+    description: 'How the device authenticates to Medplum (basic is the labelled fallback)',
+  }),
+  DEVICE_MEDPLUM_CLIENT_ID: text(DEV_DEVICE_CLIENT_ID, { description: "Id of the device's ClientApplication" }),
+  DEVICE_MEDPLUM_CLIENT_SECRET: secret('dev-only-device-client-secret-not-for-production', {
+    description: "Secret of the device's ClientApplication (unused with private-key-jwt)",
+    minLength: 16,
+  }),
+  DEVICE_WEBHOOK_PORT: port(3002, { description: "Port of the device's webhook inbox, JWKS and status page" }),
+  DEVICE_WEBHOOK_USERNAME: text('medplum-webhook', { description: 'Basic auth user Medplum sends with each webhook' }),
+  DEVICE_WEBHOOK_PASSWORD: secret('dev-only-webhook-password', {
+    description: 'Basic auth password Medplum sends with each webhook',
+    minLength: 16,
+  }),
+  DEVICE_WEBHOOK_SECRET: secret('dev-only-webhook-hmac-secret-not-for-production', {
+    description: "Key of the webhooks' X-Signature (HMAC-SHA256)",
+    minLength: 32,
+  }),
+  DEVICE_DATA_DIR: text('.data/device', { description: "Folder for the device's outbox and private key" }),
+});
+
+export const emulatorSchema = z.object({
+  EMULATOR_PORT: port(8103, { description: "Port of the local Medplum emulator (Medplum's own default)" }),
+  EMULATOR_DATA_FILE: optionalText({
+    description: 'File the emulator keeps its data in across restarts (in memory when unset)',
+    example: '.data/emulator.json',
+  }),
+  EMULATOR_ALLOWED_ORIGINS: originList('http://localhost:3000,http://127.0.0.1:3000', {
+    description: 'Browser origins allowed by CORS, comma-separated',
+  }),
+  EMULATOR_AUTH_RATE_LIMIT: positiveInt(160, { description: 'Auth requests per minute per IP before 429' }),
+});
+
+/** The seeded practitioner (a Medplum User); the local identity provider knows the same person by email. */
+export const devUserSchema = z.object({
+  DEV_PRACTITIONER_EMAIL: email('practitioner@example.com', {
+    description: 'Email of the seeded practitioner, for the web app and Acme SSO',
+  }),
+  DEV_PRACTITIONER_PASSWORD: secret('medplum-dev-password', {
+    description: 'Password of the seeded practitioner',
+    minLength: 8,
+    example: '<at least 8 characters>',
+  }),
+});
+
+type Shape = z.ZodRawShape;
+type Merge<T extends readonly z.ZodObject<Shape>[]> = T extends readonly [
+  z.ZodObject<infer First extends Shape>,
+  ...infer Rest extends readonly z.ZodObject<Shape>[],
+]
+  ? First & Merge<Rest>
+  : unknown;
+
+/** One object schema from several concerns; a variable defined twice is a programming error. */
+export function composeSchemas<const T extends readonly z.ZodObject<Shape>[]>(
+  ...schemas: T
+): z.ZodObject<Merge<T> & Shape> {
+  const shape: Shape = {};
+  for (const schema of schemas) {
+    for (const [key, field] of Object.entries(schema.shape)) {
+      if (key in shape) throw new Error(`composeSchemas: ${key} is defined twice`);
+      shape[key] = field;
+    }
+  }
+  return z.object(shape) as z.ZodObject<Merge<T> & Shape>;
+}
+
+/** Every concern, for tooling such as the `.env.example` check. */
+export const allSchemas = {
+  medplum: medplumSchema,
+  web: webBrowserSchema,
+  identityProvider: identityProviderSchema,
+  proxy: proxySchema,
+  device: deviceSchema,
+  emulator: emulatorSchema,
+  devUser: devUserSchema,
+} as const;
