@@ -12,7 +12,7 @@ export interface FieldInfo {
 export const fieldInfo = z.registry<FieldInfo>();
 
 function withInfo<T extends z.ZodType>(schema: T, info: FieldInfo): T {
-  schema.register(fieldInfo, info);
+  fieldInfo.add(schema, info);
   return schema;
 }
 
@@ -21,11 +21,18 @@ export function withTrailingSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
+/** A base URL: other URLs are resolved against it, so it always ends with a slash. */
 export function httpUrl(defaultValue: string, info: Omit<FieldInfo, 'example'>) {
   const schema = z
     .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
     .transform(withTrailingSlash)
     .default(withTrailingSlash(defaultValue));
+  return withInfo(schema, { ...info, example: defaultValue });
+}
+
+/** A URL used exactly as given (an endpoint or an issuer, where a slash would change its meaning). */
+export function endpointUrl(defaultValue: string, info: Omit<FieldInfo, 'example'>) {
+  const schema = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).default(defaultValue);
   return withInfo(schema, { ...info, example: defaultValue });
 }
 

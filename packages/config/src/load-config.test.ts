@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   ConfigError,
   composeSchemas,
@@ -32,6 +32,8 @@ describe('loadConfig', () => {
     expect(config.PROXY_PORT).toBe(3001);
     expect(config.PROXY_MEDPLUM_CLIENT_ID).toBe(DEV_PROXY_CLIENT_ID);
     expect(Object.isFrozen(config)).toBe(true);
+    expectTypeOf(config.PROXY_PORT).toEqualTypeOf<number>();
+    expectTypeOf(config.MEDPLUM_BASE_URL).toEqualTypeOf<string>();
   });
 
   it('normalises URLs with the trailing slash MedplumClient expects', () => {

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { email, httpUrl, oneOf, optionalText, originList, port, positiveInt, secret, text } from './fields.ts';
+import {
+  email,
+  endpointUrl,
+  httpUrl,
+  oneOf,
+  optionalText,
+  originList,
+  port,
+  positiveInt,
+  secret,
+  text,
+} from './fields.ts';
 
 /**
  * One schema per concern; apps compose the ones they need (`composeSchemas`). Every default points at the local
@@ -27,7 +38,7 @@ export const webBrowserSchema = z.object({
   NEXT_PUBLIC_MEDPLUM_CLIENT_ID: text(DEV_WEB_CLIENT_ID, {
     description: 'Id of the public (PKCE) ClientApplication the web app signs in with',
   }),
-  NEXT_PUBLIC_IDP_AUTHORIZE_URL: httpUrl('http://localhost:8104/auth', {
+  NEXT_PUBLIC_IDP_AUTHORIZE_URL: endpointUrl('http://localhost:8104/auth', {
     description: 'Authorize endpoint of the external OIDC identity provider ("Acme SSO" locally)',
   }),
   NEXT_PUBLIC_IDP_CLIENT_ID: text('medplum-web', {
@@ -44,7 +55,9 @@ export const webBrowserSchema = z.object({
 /** The external identity provider as Medplum sees it (server side: its client secret lives in Medplum, never in the browser). */
 export const identityProviderSchema = z.object({
   IDP_PORT: port(8104, { description: 'Port of the local "Acme SSO" identity provider started with the emulator' }),
-  IDP_ISSUER: httpUrl('http://localhost:8104/', { description: 'Issuer URL of the external identity provider' }),
+  IDP_ISSUER: endpointUrl('http://localhost:8104', {
+    description: 'Issuer of the external identity provider, exactly as in its ID tokens (no slash added)',
+  }),
   IDP_CLIENT_SECRET: secret('dev-only-acme-sso-client-secret-not-for-production', {
     description: "Secret of Medplum's client at the external identity provider",
     minLength: 16,
@@ -123,26 +136,23 @@ export const devUserSchema = z.object({
   }),
 });
 
-type Shape = z.ZodRawShape;
-type Merge<T extends readonly z.ZodObject<Shape>[]> = T extends readonly [
-  z.ZodObject<infer First extends Shape>,
-  ...infer Rest extends readonly z.ZodObject<Shape>[],
-]
-  ? First & Merge<Rest>
-  : unknown;
+type ShapeOf<T> = T extends z.ZodObject<infer S> ? S : never;
+type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void
+  ? I
+  : never;
+type ComposedShape<T extends readonly z.ZodObject[]> =
+  UnionToIntersection<ShapeOf<T[number]>> extends infer S extends z.core.$ZodShape ? S : never;
 
 /** One object schema from several concerns; a variable defined twice is a programming error. */
-export function composeSchemas<const T extends readonly z.ZodObject<Shape>[]>(
-  ...schemas: T
-): z.ZodObject<Merge<T> & Shape> {
-  const shape: Shape = {};
+export function composeSchemas<const T extends readonly z.ZodObject[]>(...schemas: T): z.ZodObject<ComposedShape<T>> {
+  const shape: Record<string, z.core.$ZodType> = {};
   for (const schema of schemas) {
     for (const [key, field] of Object.entries(schema.shape)) {
       if (key in shape) throw new Error(`composeSchemas: ${key} is defined twice`);
       shape[key] = field;
     }
   }
-  return z.object(shape) as z.ZodObject<Merge<T> & Shape>;
+  return z.object(shape) as unknown as z.ZodObject<ComposedShape<T>>;
 }
 
 /** Every concern, for tooling such as the `.env.example` check. */
