@@ -69,7 +69,7 @@ function tallyReport(file: string): Tally {
 const packages = workspacePackagesWithTests();
 for (const dir of packages) rmSync(join(dir, resultsDir), { recursive: true, force: true });
 
-const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', ...process.argv.slice(2)], {
+const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
