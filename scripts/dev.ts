@@ -1,0 +1,222 @@
+/**
+ * `pnpm dev`: every part of the story on this machine, in dependency order, with one banner when all are ready.
+ *
+ *   1. check the configuration once (one message listing every problem) and that every port is free;
+ *   2. write the emulator's seed from the auth model (`@org/auth` provisioning) into .data/;
+ *   3. start the Medplum emulator (+ Acme SSO) and wait until it answers, so nothing else crash-loops meanwhile;
+ *   4. start the proxy, the device and the web app together and wait for each;
+ *   5. print the banner; Ctrl-C stops everything (each child runs in its own process group).
+ *
+ * Data survives restarts in .data/emulator.json (delete .data/ to start from the seed again).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import {
+  composeSchemas,
+  deviceSchema,
+  devUserSchema,
+  emulatorSchema,
+  identityProviderSchema,
+  loadConfig,
+  loadConfigOrExit,
+  medplumSchema,
+  proxySchema,
+  webBrowserSchema,
+} from '@org/config';
+
+const root = join(import.meta.dirname, '..');
+const dataDir = join(root, '.data');
+const startedAt = performance.now();
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+const allSchemas = composeSchemas(
+  medplumSchema,
+  webBrowserSchema,
+  identityProviderSchema,
+  proxySchema,
+  deviceSchema,
+  emulatorSchema,
+  devUserSchema
+);
+const config = loadConfigOrExit(allSchemas);
+const defaults = loadConfig(allSchemas, { env: {}, envFiles: [] });
+/** The banner shows the public dev passwords, never one the user set. */
+const shown = (value: string, fallback: string, variable: string) =>
+  value === fallback ? value : `(your ${variable})`;
+const WEB_PORT = 3000;
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+      .once('error', () => resolve(false))
+      .once('listening', () => server.close(() => resolve(true)))
+      .listen(port, '127.0.0.1');
+  });
+}
+
+const ports: [string, number][] = [
+  ['the emulator (EMULATOR_PORT)', config.EMULATOR_PORT],
+  ['Acme SSO (IDP_PORT)', config.IDP_PORT],
+  ['the web app', WEB_PORT],
+  ['the proxy (PROXY_PORT)', config.PROXY_PORT],
+  ['the device (DEVICE_WEBHOOK_PORT)', config.DEVICE_WEBHOOK_PORT],
+];
+const busy = [];
+for (const [name, port] of ports) if (!(await portIsFree(port))) busy.push(`  - ${port}, for ${name}`);
+if (busy.length > 0) {
+  fail(
+    `Cannot start: ${busy.length === 1 ? 'a port is' : 'ports are'} already in use:\n${busy.join('\n')}\n` +
+      'Stop whatever holds them (another `pnpm dev`?) or choose other ports in .env (see .env.example).'
+  );
+}
+
+mkdirSync(dataDir, { recursive: true });
+const seedFile = join(dataDir, 'seed.json');
+const seed = spawnSync(
+  process.execPath,
+  [join(root, 'packages/auth/src/provisioning/cli.ts'), 'seed', '--out', seedFile],
+  {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  }
+);
+if (seed.status !== 0) fail('Could not write the emulator seed (see the message above).');
+
+interface Service {
+  name: string;
+  command: string[];
+  cwd: string;
+  /** Answers 2xx/3xx/4xx once the service listens. */
+  readyUrl: string;
+  env?: Record<string, string>;
+}
+
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function start(service: Service): ChildProcess {
+  const [command, ...args] = service.command as [string, ...string[]];
+  const child = spawn(command, args, {
+    cwd: service.cwd,
+    env: { ...process.env, ...service.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so stopping it also stops what it started (next-server)
+  });
+  children.push(child);
+  const prefix = `[${service.name}] `;
+  for (const stream of [child.stdout, child.stderr]) {
+    let pending = '';
+    stream?.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
+    });
+  }
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`${prefix}exited (${signal ?? `code ${code}`}); stopping everything.\n`);
+    stopAll(1);
+  });
+  return child;
+}
+
+async function waitUntilReady(service: Service, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return;
+    try {
+      const response = await fetch(service.readyUrl, { redirect: 'manual', signal: AbortSignal.timeout(5_000) });
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  fail(`[${service.name}] did not answer ${service.readyUrl} within ${timeoutMs / 1000} s; see its output above.`);
+}
+
+function stopAll(exitCode: number): void {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  setTimeout(() => process.exit(exitCode), 1_500).unref();
+  Promise.all(children.map((child) => new Promise((resolve) => child.exitCode !== null || child.once('exit', resolve))))
+    .then(() => process.exit(exitCode))
+    .catch(() => process.exit(exitCode));
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+const node = process.execPath;
+const emulatorUrl = `http://localhost:${config.EMULATOR_PORT}/`;
+const emulator: Service = {
+  name: 'emulator',
+  command: [
+    node,
+    'src/cli.ts',
+    '--seed',
+    seedFile,
+    '--data-file',
+    config.EMULATOR_DATA_FILE ?? join(dataDir, 'emulator.json'),
+  ],
+  cwd: join(root, 'packages/medplum-emulator'),
+  readyUrl: `${emulatorUrl}.well-known/openid-configuration`,
+};
+const apps: Service[] = [
+  {
+    name: 'proxy',
+    command: [node, 'src/server.ts'],
+    cwd: join(root, 'apps/proxy'),
+    readyUrl: `http://localhost:${config.PROXY_PORT}/healthz`,
+  },
+  {
+    name: 'device',
+    command: [node, 'src/cli.ts', 'run'],
+    cwd: join(root, 'apps/device'),
+    readyUrl: `http://localhost:${config.DEVICE_WEBHOOK_PORT}/`,
+  },
+  {
+    name: 'web',
+    command: [node, join(root, 'apps/web/node_modules/next/dist/bin/next'), 'dev', '--port', String(WEB_PORT)],
+    cwd: join(root, 'apps/web'),
+    readyUrl: `http://localhost:${WEB_PORT}/`,
+  },
+];
+
+start(emulator);
+await waitUntilReady(emulator);
+for (const app of apps) start(app);
+await Promise.all(apps.map((app) => waitUntilReady(app)));
+
+const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+const banner = [
+  '',
+  `Everything is running (ready in ${seconds} s). Ctrl-C stops it all.`,
+  '',
+  `  Start here       http://localhost:${WEB_PORT}/            the landing page: three patterns, one story`,
+  `  Web app          http://localhost:${WEB_PORT}/signin      pattern 1, client side`,
+  `  Legacy app       http://localhost:${config.PROXY_PORT}/            pattern 2, server side (proxy)`,
+  `  Lab analyzer     http://localhost:${config.DEVICE_WEBHOOK_PORT}/            pattern 3, device`,
+  `  Medplum          ${emulatorUrl}            local emulator`,
+  `  Acme SSO         http://localhost:${config.IDP_PORT}/            external identity provider`,
+  '',
+  `  Web app / Acme SSO sign-in   ${config.DEV_PRACTITIONER_EMAIL} / ${shown(config.DEV_PRACTITIONER_PASSWORD, defaults.DEV_PRACTITIONER_PASSWORD, 'DEV_PRACTITIONER_PASSWORD')}`,
+  `  Legacy app sign-in           ${config.LEGACY_DEV_USERNAME} / ${shown(config.LEGACY_DEV_PASSWORD, defaults.LEGACY_DEV_PASSWORD, 'LEGACY_DEV_PASSWORD')}`,
+  '  (public development credentials; data is kept in .data/ — delete it to start over)',
+  '',
+];
+process.stdout.write(`${banner.join('\n')}\n`);
