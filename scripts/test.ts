@@ -8,7 +8,7 @@
  * Extra arguments go to turbo, e.g. `pnpm test --filter @org/config`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -68,6 +68,8 @@ function tallyReport(file: string): Tally {
 
 const packages = workspacePackagesWithTests();
 for (const dir of packages) rmSync(join(dir, resultsDir), { recursive: true, force: true });
+// Only reports written (or restored from turbo's cache) by this run count; anything older is another run's.
+const runStartedMs = Date.now() - 1_000;
 
 const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', ...process.argv.slice(2)], {
   cwd: root,
@@ -78,7 +80,11 @@ const total: Tally = { passed: 0, failed: 0, skipped: 0 };
 const missing: string[] = [];
 for (const dir of packages) {
   const reportsDir = join(dir, resultsDir);
-  const reports = existsSync(reportsDir) ? readdirSync(reportsDir).filter((name) => name.endsWith('.json')) : [];
+  const reports = existsSync(reportsDir)
+    ? readdirSync(reportsDir).filter(
+        (name) => name.endsWith('.json') && statSync(join(reportsDir, name)).mtimeMs >= runStartedMs
+      )
+    : [];
   if (reports.length === 0) {
     missing.push(relative(root, dir));
     continue;
