@@ -8,7 +8,7 @@ describe('loadBrowserConfig', () => {
     const config = loadBrowserConfig();
     expect(config.NEXT_PUBLIC_MEDPLUM_BASE_URL).toBe('https://medplum.example.org/');
     expect(config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID).toBe('my-client');
-    expect(config.NEXT_PUBLIC_IDP_AUTHORIZE_URL).toBe('http://localhost:8104/auth');
+    expect(config.NEXT_PUBLIC_IDP_AUTHORIZE_URL).toBe('http://localhost:8104/authorize');
   });
 
   it('ignores server-only variables entirely', () => {

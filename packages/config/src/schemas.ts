@@ -38,7 +38,7 @@ export const webBrowserSchema = z.object({
   NEXT_PUBLIC_MEDPLUM_CLIENT_ID: text(DEV_WEB_CLIENT_ID, {
     description: 'Id of the public (PKCE) ClientApplication the web app signs in with',
   }),
-  NEXT_PUBLIC_IDP_AUTHORIZE_URL: endpointUrl('http://localhost:8104/auth', {
+  NEXT_PUBLIC_IDP_AUTHORIZE_URL: endpointUrl('http://localhost:8104/authorize', {
     description: 'Authorize endpoint of the external OIDC identity provider ("Acme SSO" locally)',
   }),
   NEXT_PUBLIC_IDP_CLIENT_ID: text('medplum-web', {
