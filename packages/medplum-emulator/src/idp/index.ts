@@ -1,16 +1,21 @@
-// CONTRACT STUB — being implemented by the subscriptions/IdP helper. Keep these exported names and signatures.
+// "Acme SSO": a local OpenID Provider (panva/oidc-provider) for Medplum's external auth and token exchange.
 
 export interface IdentityProviderClient {
   clientId: string;
+  /** Use URL-safe characters: Medplum sends client_secret_basic without form-encoding id and secret. */
   clientSecret: string;
   /** Exact redirect URIs, e.g. `http://localhost:8103/auth/external`. */
   redirectUris: string[];
+  /** Shown on the sign-in page; defaults to the clientId. */
+  name?: string;
 }
 
 export interface IdentityProviderUser {
   email: string;
   password: string;
   name?: string;
+  /** The OIDC `sub` (what Medplum matches to ProjectMembership.externalId with useSubject); defaults to the lowercased email. */
+  subject?: string;
 }
 
 export interface IdentityProviderOptions {
@@ -20,6 +25,8 @@ export interface IdentityProviderOptions {
   issuer?: string;
   clients: IdentityProviderClient[];
   users: IdentityProviderUser[];
+  /** One line per sign-in and per server error; never secrets, tokens or passwords. */
+  log?: (line: string) => void;
 }
 
 export interface RunningIdentityProvider {
@@ -31,6 +38,5 @@ export interface RunningIdentityProvider {
   stop(): Promise<void>;
 }
 
-export async function startIdentityProvider(_options: IdentityProviderOptions): Promise<RunningIdentityProvider> {
-  throw new Error('startIdentityProvider: not implemented yet');
-}
+export { IDP_NAME } from './pages.ts';
+export { startIdentityProvider } from './provider.ts';

@@ -1,37 +1,26 @@
-// CONTRACT STUB — being implemented by the subscriptions/IdP helper. Keep these exported names and signatures.
-import type { FhirRepository } from '@medplum/fhir-router';
-import type { Resource } from '@medplum/fhirtypes';
-
-export type WriteInteraction = 'create' | 'update' | 'delete';
-
-export interface WriteEvent {
-  /** The version that was written (for a delete: the last version before the delete). */
-  resource: Resource;
-  interaction: WriteInteraction;
-  /** The version before this write, for update and delete (FHIRPath criteria with %previous). */
-  previous?: Resource;
-}
-
-export interface SubscriptionDispatcherOptions {
-  /** System-level access: searches active rest-hook Subscriptions and stores AuditEvents. */
-  repo: FhirRepository;
-  /** Defaults to globalThis.fetch. */
-  fetch?: typeof fetch;
-  /** First retry delay; later ones double (Medplum: 1 s · 2^n). Tests pass a few ms. */
-  baseRetryDelayMs?: number;
-  /** One line per delivery attempt, never with secrets or bodies. */
-  log?: (line: string) => void;
-}
-
-export interface SubscriptionDispatcher {
-  /** Called after every successful write; returns at once, delivery runs in the background. */
-  notify(event: WriteEvent): void;
-  /** Resolves once every delivery queued so far, retries included, has finished. */
-  idle(): Promise<void>;
-  /** Cancels pending retries and waits for in-flight requests. */
-  stop(): Promise<void>;
-}
-
-export function createSubscriptionDispatcher(_options: SubscriptionDispatcherOptions): SubscriptionDispatcher {
-  return { notify() {}, idle: async () => {}, stop: async () => {} };
-}
+// Rest-hook Subscriptions as Medplum delivers them (medplum-facts §8).
+export type { SubscriptionAuditEventInput } from './audit-event.ts';
+export { AuditEventOutcome, buildSubscriptionAuditEvent } from './audit-event.ts';
+export { createSubscriptionDispatcher } from './dispatcher.ts';
+export {
+  AUDIT_EVENT_DESTINATION_URL,
+  buildRestHookHeaders,
+  DEFAULT_MAX_ATTEMPTS,
+  FHIR_PATH_CRITERIA_URL,
+  getMaxAttempts,
+  getSubscriptionSecret,
+  getTotalRuns,
+  isSuccessStatus,
+  LEGACY_SUBSCRIPTION_SECRET_URL,
+  MAX_ATTEMPTS_URL,
+  SUBSCRIPTION_SECRET_URL,
+  SUCCESS_CODES_URL,
+  SUPPORTED_INTERACTION_URL,
+  signBody,
+} from './rest-hook.ts';
+export type {
+  SubscriptionDispatcher,
+  SubscriptionDispatcherOptions,
+  WriteEvent,
+  WriteInteraction,
+} from './types.ts';
