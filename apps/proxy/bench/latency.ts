@@ -1,0 +1,147 @@
+/**
+ * `pnpm bench` (apps/proxy): latency the proxy adds over a direct call to Medplum, measured against a started
+ * emulator. Both sides make the same read (`Patient/<id>`, as the dev clinician):
+ *   direct — the bench holds the ClientApplication's token and calls the emulator itself, with X-Medplum-On-Behalf-Of;
+ *   proxy  — a signed-in browser's call: cookie + X-CSRF to the proxy, which checks the session, CSRF, rate limit and
+ *            allowlist, then makes that same call through @org/auth/server.
+ * Also counts token requests per 1,000 proxied calls. Prints a small table; no assertions.
+ *
+ *   node bench/latency.ts [--requests 500] [--json out.json]
+ */
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
+import { SEED_IDS } from '@org/auth/provisioning';
+import { createApp } from '../src/app.ts';
+import { silentLogger } from '../src/log.ts';
+import { countingFetch, MARIA, modelConfig, startSeededEmulator } from '../test/emulator/harness.ts';
+import { PASSWORD, testConfig } from '../test/helpers.ts';
+
+const { values } = parseArgs({
+  options: { requests: { type: 'string', default: '500' }, json: { type: 'string' } },
+});
+const requests = Number(values.requests);
+const warmup = Math.min(50, Math.ceil(requests / 10));
+
+function percentile(sorted: number[], p: number): number {
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? Number.NaN;
+}
+
+interface Stats {
+  p50: number;
+  p95: number;
+  mean: number;
+}
+
+async function timed(call: () => Promise<Response>): Promise<number> {
+  const started = performance.now();
+  const response = await call();
+  await response.arrayBuffer();
+  const elapsed = performance.now() - started;
+  if (response.status !== 200) throw new Error(`unexpected status ${response.status}`);
+  return elapsed;
+}
+
+function stats(samples: number[]): Stats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    mean: sorted.reduce((sum, x) => sum + x, 0) / sorted.length,
+  };
+}
+
+/** Direct and proxied calls alternate, so load on the machine hits both sides alike. */
+async function measure(a: () => Promise<Response>, b: () => Promise<Response>): Promise<[Stats, Stats]> {
+  for (let i = 0; i < warmup; i++) {
+    await timed(a);
+    await timed(b);
+  }
+  const [first, second]: [number[], number[]] = [[], []];
+  for (let i = 0; i < requests; i++) {
+    first.push(await timed(a));
+    second.push(await timed(b));
+  }
+  return [stats(first), stats(second)];
+}
+
+const emulator = await startSeededEmulator();
+const config = testConfig({ MEDPLUM_BASE_URL: emulator.url, LEGACY_DEV_PASSWORD: PASSWORD });
+const counter = countingFetch();
+const app = createApp(config, {
+  fetch: counter.fetch,
+  logger: silentLogger,
+  settings: { rateLimitPerSession: 1_000_000, passwordCost: 1024 },
+});
+const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+const proxyUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const origin = new URL(config.PROXY_PUBLIC_URL).origin;
+
+try {
+  // Direct: client credentials once, then plain reads on behalf of the dev practitioner.
+  const tokenResponse = await fetch(new URL('oauth2/token', emulator.url), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: modelConfig.PROXY_MEDPLUM_CLIENT_ID,
+      client_secret: modelConfig.PROXY_MEDPLUM_CLIENT_SECRET,
+    }),
+  });
+  const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+  const directUrl = new URL(`fhir/R4/Patient/${MARIA}`, emulator.url);
+  const directRead = () =>
+    fetch(directUrl, {
+      headers: {
+        Authorization: `Bearer ${token}`,
+        Accept: 'application/fhir+json',
+        'X-Medplum': 'extended',
+        'X-Medplum-On-Behalf-Of': `ProjectMembership/${SEED_IDS.practitionerMembership}`,
+      },
+    });
+
+  // Proxy: sign in as the dev clinician, then the same read through the API.
+  const signIn = await fetch(`${proxyUrl}/api/session`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF': '1', Origin: origin },
+    body: JSON.stringify({ username: config.LEGACY_DEV_USERNAME, password: PASSWORD }),
+  });
+  const cookie = signIn.headers.get('set-cookie')?.split(';')[0] ?? '';
+  const tokensBefore = counter.tokenRequests();
+  const proxyRead = `${proxyUrl}/api/fhir/Patient/${MARIA}`;
+  const [direct, proxied] = await measure(directRead, () =>
+    fetch(proxyRead, { headers: { Cookie: cookie, 'X-CSRF': '1' } })
+  );
+  const proxiedCalls = warmup + requests;
+  const tokensPer1000 = ((counter.tokenRequests() - tokensBefore) / proxiedCalls) * 1000;
+
+  const ms = (value: number) => `${value.toFixed(2)} ms`;
+  const rows = [
+    ['read Patient/<id>', 'p50', ms(direct.p50), ms(proxied.p50), `${(proxied.p50 / direct.p50).toFixed(2)}×`],
+    ['read Patient/<id>', 'p95', ms(direct.p95), ms(proxied.p95), `${(proxied.p95 / direct.p95).toFixed(2)}×`],
+    ['read Patient/<id>', 'mean', ms(direct.mean), ms(proxied.mean), `${(proxied.mean / direct.mean).toFixed(2)}×`],
+  ];
+  const header = ['measure', 'stat', 'direct', 'via proxy', 'ratio'];
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(
+    `\nProxy vs direct read latency (${requests} sequential requests each, alternating, ${warmup} warm-up, emulator on this machine)\n`
+  );
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+  console.log(`\nToken requests per 1,000 proxied calls: ${tokensPer1000.toFixed(2)} (${proxiedCalls} calls)`);
+
+  if (values.json) {
+    writeFileSync(
+      values.json,
+      `${JSON.stringify({ requests, warmup, direct, proxied, tokenRequestsPer1000ProxiedCalls: tokensPer1000 }, null, 2)}\n`
+    );
+  }
+} finally {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await emulator.stop();
+}

@@ -1,0 +1,61 @@
+import type { Communication, OperationOutcome } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { apiHeaders, noteBody, signIn } from '../../test/helpers.ts';
+import { unitApp } from '../../test/unit-app.ts';
+
+describe('on behalf of the signed-in user (fake Medplum)', () => {
+  it('a write carries X-Medplum-On-Behalf-Of: the user’s membership; Medplum’s meta comes back', async () => {
+    const { app, medplum, config } = unitApp();
+    const cookie = await signIn(app, 'clinician');
+    const response = await app.request('/api/fhir/Communication', {
+      method: 'POST',
+      headers: apiHeaders(cookie, { 'Content-Type': 'application/json' }),
+      body: noteBody('pat-1', 'Follow-up in two weeks'),
+    });
+    expect(response.status).toBe(201);
+    const created = (await response.json()) as Communication;
+    expect(created.meta?.author?.reference).toBe(`ClientApplication/${config.PROXY_MEDPLUM_CLIENT_ID}`);
+    expect(created.meta?.onBehalfOf?.reference).toBe('Practitioner/p-clin');
+    expect(created.sender?.reference).toBe('Practitioner/p-clin');
+    const upstream = medplum.fhirRequests().at(-1);
+    expect(upstream?.method).toBe('POST');
+    expect(upstream?.headers.get('x-medplum-on-behalf-of')).toBe('ProjectMembership/m-clin');
+    expect(JSON.parse(upstream?.body ?? '{}').meta).toBeUndefined();
+  });
+
+  it('a user whose policy forbids a resource is refused (403), although the service identity could read it', async () => {
+    const { app, medplum } = unitApp();
+    const cookie = await signIn(app, 'reception');
+    const list = await app.request('/api/fhir/Patient', { headers: apiHeaders(cookie) });
+    expect(list.status).toBe(200);
+    const labs = await app.request('/api/fhir/Observation?subject=Patient/pat-1', { headers: apiHeaders(cookie) });
+    expect(labs.status).toBe(403);
+    expect(((await labs.json()) as OperationOutcome).resourceType).toBe('OperationOutcome');
+    const note = await app.request('/api/fhir/Communication', {
+      method: 'POST',
+      headers: apiHeaders(cookie, { 'Content-Type': 'application/json' }),
+      body: noteBody('pat-1', 'should not be saved'),
+    });
+    expect(note.status).toBe(403);
+    expect(medplum.fhirRequests().at(-1)?.headers.get('x-medplum-on-behalf-of')).toBe('ProjectMembership/m-recep');
+  });
+
+  it('concurrent users never get each other’s on-behalf-of (answers follow each user’s policy)', async () => {
+    const { app, medplum } = unitApp({ settings: { rateLimitPerSession: 10_000 } });
+    const clinician = await signIn(app, 'clinician');
+    const reception = await signIn(app, 'reception');
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        app.request('/api/fhir/Observation?subject=Patient/pat-1', {
+          headers: apiHeaders(i % 2 === 0 ? clinician : reception),
+        })
+      )
+    );
+    expect(responses.map((response) => response.status)).toEqual(
+      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? 200 : 403))
+    );
+    const members = medplum.fhirRequests().map((request) => request.headers.get('x-medplum-on-behalf-of'));
+    expect(members.filter((m) => m === 'ProjectMembership/m-clin')).toHaveLength(50);
+    expect(members.filter((m) => m === 'ProjectMembership/m-recep')).toHaveLength(50);
+  });
+});

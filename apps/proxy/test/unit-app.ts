@@ -1,0 +1,59 @@
+import { createApp } from '../src/app.ts';
+import type { ProxySettings } from '../src/config.ts';
+import type { UserSeed } from '../src/users/store.ts';
+import { fakeMedplum } from './fake-medplum.ts';
+import { captureLogs, FAST_SETTINGS, TEST_USERS, testConfig } from './helpers.ts';
+
+export const PATIENT = {
+  resourceType: 'Patient',
+  id: 'pat-1',
+  name: [{ given: ['Maria'], family: 'Garcia' }],
+  birthDate: '1984-03-12',
+  gender: 'female',
+  meta: { author: { reference: 'Practitioner/admin' } },
+};
+export const OBSERVATION = {
+  resourceType: 'Observation',
+  id: 'obs-1',
+  status: 'final',
+  subject: { reference: 'Patient/pat-1' },
+  code: { text: 'Hemoglobin' },
+  valueQuantity: { value: 13.2, unit: 'g/dL' },
+  meta: { author: { reference: 'ClientApplication/device-client', display: 'Lab analyzer' } },
+};
+
+export interface UnitAppOptions {
+  env?: Record<string, string>;
+  users?: UserSeed[];
+  /** Replaces the fake's fetch (e.g. a Medplum that cannot be reached). */
+  fetch?: typeof fetch;
+  settings?: Partial<ProxySettings>;
+  now?: () => number;
+}
+
+/** The real app with a fake Medplum behind its real service client (HTTP-level double). */
+export function unitApp(options: UnitAppOptions = {}) {
+  const config = testConfig({ MEDPLUM_BASE_URL: 'http://localhost:8999/', ...options.env });
+  const medplum = fakeMedplum({
+    clientId: config.PROXY_MEDPLUM_CLIENT_ID,
+    // What Medplum knows; a test that configures another secret gets refused like a misconfigured proxy.
+    clientSecret: 'dev-only-proxy-client-secret-not-for-production',
+    members: {
+      'ProjectMembership/m-clin': {
+        profile: 'Practitioner/p-clin',
+        types: ['Patient', 'Observation', 'DiagnosticReport', 'Communication'],
+      },
+      'ProjectMembership/m-recep': { profile: 'Practitioner/p-recep', types: ['Patient'] },
+    },
+    resources: [PATIENT, OBSERVATION],
+  });
+  const logs = captureLogs();
+  const app = createApp(config, {
+    fetch: options.fetch ?? medplum.fetch,
+    users: options.users ?? TEST_USERS,
+    logger: logs.logger,
+    settings: { ...FAST_SETTINGS, ...options.settings },
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return { app, medplum, logs, config };
+}
