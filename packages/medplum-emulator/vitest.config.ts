@@ -1,4 +1,8 @@
 import { defineConfig } from 'vitest/config';
 import { sharedTestConfig } from '../../vitest.shared.ts';
 
-export default defineConfig({ test: { ...sharedTestConfig, name: 'medplum-emulator' } });
+// Tests start real emulators (FHIR definitions, real HTTP) and wait for tokens to expire: generous limits, so a busy
+// machine slows the suite down instead of failing it. No test asserts on timing.
+export default defineConfig({
+  test: { ...sharedTestConfig, name: 'medplum-emulator', testTimeout: 30_000, hookTimeout: 60_000 },
+});

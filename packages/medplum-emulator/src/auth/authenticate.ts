@@ -1,0 +1,143 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { WithId } from '@medplum/core';
+import { createReference, forbidden, OperationOutcomeError } from '@medplum/core';
+import type { AccessPolicy, ClientApplication, Login, ProjectMembership, Reference } from '@medplum/fhirtypes';
+import { findLogin } from '../oauth/logins.ts';
+import type { EmulatorServices } from '../services.ts';
+import { effectiveAccessPolicy } from './access-policy.ts';
+import { findClient, findMembership, membershipsOf, profileReference } from './directory.ts';
+
+/** An authenticated request, after `X-Medplum-On-Behalf-Of` has been applied. */
+export interface Caller {
+  /** The persisted Login (Bearer), or an unpersisted one for Basic auth, as Medplum builds it. */
+  login: Login & { id?: string };
+  /** The membership whose policy applies: the on-behalf-of target's when that header was sent. */
+  membership: WithId<ProjectMembership>;
+  /** The real caller's profile (with display), stamped as `meta.author`. */
+  author: Reference;
+  /** Set only with `X-Medplum-On-Behalf-Of`. */
+  onBehalfOf?: Reference;
+  accessPolicy: AccessPolicy;
+  projectId: string | undefined;
+}
+
+export const ON_BEHALF_OF_HEADER = 'x-medplum-on-behalf-of';
+
+/**
+ * Medplum's `attachRequestContext` + `getLoginForAccessToken` / `getLoginForBasicAuth`: any failure means
+ * "unauthenticated" (undefined), never an error, except an on-behalf-of header from a non-admin (403).
+ */
+export async function authenticate(services: EmulatorServices, headers: Headers): Promise<Caller | undefined> {
+  const authorization = headers.get('authorization') ?? '';
+  let login: Caller['login'] | undefined;
+  let membership: WithId<ProjectMembership> | undefined;
+  if (authorization.startsWith('Bearer ')) {
+    ({ login, membership } = (await fromBearer(services, authorization.slice(7).trim())) ?? {});
+  } else if (authorization.startsWith('Basic ')) {
+    ({ login, membership } = fromBasic(services, authorization.slice(6).trim()) ?? {});
+  }
+  if (!login || !membership) return undefined;
+
+  const author = await profileReference(services.repo, membership.profile);
+  const onBehalfOf = headers.get(ON_BEHALF_OF_HEADER);
+  if (onBehalfOf) {
+    // Raised while the request context is built, as in Medplum (tryAddOnBehalfOf).
+    if (!membership.admin) throw new OperationOutcomeError(forbidden);
+    const target = resolveOnBehalfOf(services, membership, onBehalfOf.trim());
+    if (!target) throw new OperationOutcomeError(forbidden);
+    return {
+      login,
+      membership: target,
+      author,
+      onBehalfOf: await profileReference(services.repo, target.profile),
+      accessPolicy: await effectiveAccessPolicy(services.repo, target),
+      projectId: projectIdOf(target),
+    };
+  }
+  return {
+    login,
+    membership,
+    author,
+    accessPolicy: await effectiveAccessPolicy(services.repo, membership),
+    projectId: projectIdOf(membership),
+  };
+}
+
+/** Verifies a Medplum access token: signature, issuer, exp/nbf; its Login must exist, be unrevoked, with an active membership. */
+export async function verifyAccessToken(
+  services: EmulatorServices,
+  token: string
+): Promise<{ login: WithId<Login>; membership: WithId<ProjectMembership> } | undefined> {
+  return fromBearer(services, token);
+}
+
+async function fromBearer(
+  services: EmulatorServices,
+  token: string
+): Promise<{ login: WithId<Login>; membership: WithId<ProjectMembership> } | undefined> {
+  let claims: Record<string, unknown>;
+  try {
+    claims = await services.keys.verify(token, services.baseUrl);
+  } catch {
+    return undefined;
+  }
+  // Refresh tokens are signed by the same key; they are not access tokens.
+  if (typeof claims.login_id !== 'string' || 'refresh_secret' in claims) return undefined;
+  const login = findLogin(services, claims.login_id);
+  if (!login || login.revoked) return undefined;
+  const membership = findMembership(services.repo, login.membership?.reference?.split('/')[1]);
+  if (!membership || membership.active === false) return undefined;
+  return { login, membership };
+}
+
+/** `Authorization: Basic base64(clientId:secret)`: ClientApplication id and its current secret only (no retiringSecret). */
+function fromBasic(
+  services: EmulatorServices,
+  encoded: string
+): { login: Login; membership: WithId<ProjectMembership> } | undefined {
+  const [clientId, secret] = parseBasicCredentials(encoded);
+  const client = findClient(services.repo, clientId);
+  if (!client?.secret || !secret || !timingSafeEqualStrings(client.secret, secret)) return undefined;
+  const membership = membershipsOf(services.repo, client)[0];
+  if (!membership) return undefined;
+  const login: Login = {
+    resourceType: 'Login',
+    user: createReference(client as WithId<ClientApplication>),
+    client: createReference(client as WithId<ClientApplication>),
+    authMethod: 'client',
+    authTime: new Date().toISOString(),
+    membership: createReference(membership),
+  };
+  return { login, membership };
+}
+
+/** Decoded as ASCII and split on `:`, keeping only the first two parts, exactly as Medplum does. */
+export function parseBasicCredentials(encoded: string): [string | undefined, string | undefined] {
+  const [username, password] = Buffer.from(encoded, 'base64').toString('ascii').split(':');
+  return [username, password];
+}
+
+export function timingSafeEqualStrings(expected: string, actual: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(actual);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function resolveOnBehalfOf(
+  services: EmulatorServices,
+  caller: ProjectMembership,
+  value: string
+): WithId<ProjectMembership> | undefined {
+  const projectReference = caller.project?.reference;
+  if (value.startsWith('ProjectMembership/')) {
+    const target = findMembership(services.repo, value.split('/')[1]);
+    return target?.project?.reference === projectReference ? target : undefined;
+  }
+  return services.repo
+    .list<ProjectMembership>('ProjectMembership')
+    .find((m) => m.profile?.reference === value && m.project?.reference === projectReference);
+}
+
+function projectIdOf(membership: ProjectMembership): string | undefined {
+  return membership.project?.reference?.split('/')[1];
+}

@@ -1,0 +1,133 @@
+import { getStatus } from '@medplum/core';
+import type { HttpMethod } from '@medplum/fhir-router';
+import type { Resource } from '@medplum/fhirtypes';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from '../http/app-env.ts';
+import { readJsonBody } from '../http/body.ts';
+import { FHIR_JSON, sendOutcome } from '../http/outcomes.ts';
+import { requireAuth } from '../http/require-auth.ts';
+import type { EmulatorServices } from '../services.ts';
+import { smartConfiguration } from '../wellknown.ts';
+import { ScopedRepository } from './scoped-repository.ts';
+
+const FHIR_PREFIX = '/fhir/R4/';
+
+/** Meta fields Medplum drops unless the request says `X-Medplum: extended` (removeHiddenFields, medplum-facts §9.3). */
+const EXTENDED_ONLY_META = ['author', 'project', 'account', 'compartment'] as const;
+
+/** `/fhir/R4/*` through FhirRouter, with the caller's ScopedRepository. */
+export function fhirRoutes(services: EmulatorServices): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const fhirBaseUrl = `${services.baseUrl}fhir/R4/`;
+
+  app.get('/fhir/R4/.well-known/smart-configuration', (c) => c.json(smartConfiguration(services)));
+  app.get('/fhir/R4/.well-known/smart-styles.json', (c) => c.json({}));
+  // Unauthenticated, as in Medplum; SMART clients read the OAuth endpoints from it.
+  app.get('/fhir/R4/metadata', (c) => c.json(capabilityStatement(services), 200, { 'Content-Type': FHIR_JSON }));
+
+  app.all('/fhir/R4/*', requireAuth(services), async (c) => {
+    const caller = c.get('caller');
+    const repo = new ScopedRepository(
+      services.repo,
+      {
+        accessPolicy: caller.accessPolicy,
+        author: caller.author,
+        ...(caller.onBehalfOf ? { onBehalfOf: caller.onBehalfOf } : {}),
+        ...(caller.projectId ? { projectId: caller.projectId } : {}),
+        fhirBaseUrl,
+      },
+      (event) => services.dispatcher.notify(event)
+    );
+    const url = new URL(c.req.url);
+    const relative = url.pathname.slice(url.pathname.indexOf(FHIR_PREFIX) + FHIR_PREFIX.length) + url.search;
+    const body = ['POST', 'PUT', 'PATCH'].includes(c.req.method) ? await readFhirBody(c) : undefined;
+    const [outcome, resource] = await services.fhirRouter.handleRequest(
+      {
+        method: c.req.method as HttpMethod,
+        url: relative,
+        pathname: '',
+        params: {},
+        query: {},
+        body,
+        headers: Object.fromEntries(c.req.raw.headers.entries()),
+      },
+      repo
+    );
+    if (!resource) return sendOutcome(c, outcome);
+    const extended = (c.req.header('x-medplum') ?? '').toLowerCase() === 'extended';
+    const output = extended ? resource : withoutExtendedMeta(resource);
+    const status = getStatus(outcome) as ContentfulStatusCode;
+    const headers: Record<string, string> = { 'Content-Type': FHIR_JSON };
+    if (resource.meta?.versionId && resource.resourceType !== 'Bundle') {
+      headers.ETag = `W/"${resource.meta.versionId}"`;
+      if (resource.meta.lastUpdated) headers['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
+      if (status === 201) {
+        headers.Location = `${fhirBaseUrl}${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
+      }
+    }
+    return c.body(JSON.stringify(output), status, headers);
+  });
+
+  return app;
+}
+
+/** FHIR bodies come as application/fhir+json, application/json or application/json-patch+json; a search POST as a form. */
+async function readFhirBody(c: Context): Promise<unknown> {
+  const type = (c.req.header('content-type') ?? '').toLowerCase();
+  if (type.startsWith('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(await c.req.text()).entries());
+  }
+  return readJsonBody(c);
+}
+
+/** A minimal CapabilityStatement: what this server is and where its OAuth endpoints are. */
+function capabilityStatement(services: EmulatorServices) {
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    kind: 'instance',
+    software: { name: 'Medplum emulator (@org/medplum-emulator)' },
+    implementation: { description: 'Local Medplum-compatible server', url: `${services.baseUrl}fhir/R4` },
+    fhirVersion: '4.0.1',
+    format: ['json'],
+    rest: [
+      {
+        mode: 'server',
+        security: {
+          cors: true,
+          service: [
+            {
+              coding: [
+                { system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' },
+              ],
+            },
+          ],
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [
+                { url: 'authorize', valueUri: `${services.baseUrl}oauth2/authorize` },
+                { url: 'token', valueUri: `${services.baseUrl}oauth2/token` },
+                { url: 'introspect', valueUri: `${services.baseUrl}oauth2/introspect` },
+              ],
+            },
+          ],
+        },
+      },
+    ],
+  };
+}
+
+function withoutExtendedMeta(resource: Resource): Resource {
+  return JSON.parse(JSON.stringify(resource), (key, value: unknown) => {
+    if (key === 'meta' && value && typeof value === 'object') {
+      const meta = { ...(value as Record<string, unknown>) };
+      for (const field of EXTENDED_ONLY_META) delete meta[field];
+      return meta;
+    }
+    return value;
+  }) as Resource;
+}

@@ -1,0 +1,6 @@
+import type { Caller } from '../auth/authenticate.ts';
+
+/** Hono context variables set by the emulator's middleware. */
+export interface AppEnv {
+  Variables: { caller: Caller };
+}

@@ -1,0 +1,17 @@
+import type { MiddlewareHandler } from 'hono';
+import { authenticate } from '../auth/authenticate.ts';
+import type { EmulatorServices } from '../services.ts';
+import type { AppEnv } from './app-env.ts';
+import { sendUnauthorized } from './outcomes.ts';
+
+/** Medplum's `authenticateRequest`: Bearer or Basic, else 401 (with `WWW-Authenticate: Basic` where Medplum adds it). */
+export function requireAuth(services: EmulatorServices): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const caller = await authenticate(services, c.req.raw.headers);
+    if (!caller) {
+      return sendUnauthorized(c, services.baseUrl);
+    }
+    c.set('caller', caller);
+    await next();
+  };
+}

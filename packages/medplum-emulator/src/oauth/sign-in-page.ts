@@ -1,0 +1,42 @@
+/** The emulator's own minimal sign-in page; Medplum sends the browser to its web app for this step instead. */
+export function signInPage(params: Record<string, string>, clientName: string, error?: string): string {
+  const hidden = Object.entries(params)
+    .filter(([name]) => name !== 'email' && name !== 'password')
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('\n      ');
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Sign in – Medplum emulator</title>
+    <style>
+      body { font-family: system-ui, sans-serif; max-width: 22rem; margin: 4rem auto; padding: 0 1rem; }
+      label { display: block; margin-top: 1rem; }
+      input[type=email], input[type=password] { width: 100%; padding: .5rem; box-sizing: border-box; }
+      button { margin-top: 1.5rem; padding: .5rem 1rem; }
+      .error { color: #b00020; }
+    </style>
+  </head>
+  <body>
+    <h1>Sign in</h1>
+    <p>to ${escapeHtml(clientName)} (local Medplum emulator)</p>
+    ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+    <form method="post" action="sign-in">
+      ${hidden}
+      <label>Email <input type="email" name="email" autocomplete="username" required value="${escapeHtml(params.email ?? '')}"></label>
+      <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
+      <button type="submit">Sign in</button>
+    </form>
+  </body>
+</html>`;
+}
+
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
