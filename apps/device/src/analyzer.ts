@@ -1,0 +1,329 @@
+import { createHash } from 'node:crypto';
+import type {
+  Bundle,
+  BundleEntry,
+  CodeableConcept,
+  Coding,
+  DiagnosticReport,
+  Observation,
+  Reference,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
+import { deviceResultSystem } from '@org/auth/provisioning';
+
+/**
+ * The simulated analyzer: turns a lab order (ServiceRequest) into results. Everything here is deterministic in the
+ * order id: running the same order twice gives the same values, identifiers and bundle, byte for byte. That is what
+ * makes a retried upload (and the conditional creates in it) safe.
+ */
+
+const LOINC = 'http://loinc.org';
+const UCUM = 'http://unitsofmeasure.org';
+const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+
+interface Assay {
+  code: string;
+  display: string;
+  unit: string;
+  low: number;
+  high: number;
+  decimals: number;
+}
+
+const ASSAYS = {
+  glucose: {
+    code: '2345-7',
+    display: 'Glucose [Mass/volume] in Serum or Plasma',
+    unit: 'mg/dL',
+    low: 70,
+    high: 99,
+    decimals: 0,
+  },
+  hba1c: {
+    code: '4548-4',
+    display: 'Hemoglobin A1c/Hemoglobin.total in Blood',
+    unit: '%',
+    low: 4,
+    high: 5.6,
+    decimals: 1,
+  },
+  cholesterol: {
+    code: '2093-3',
+    display: 'Cholesterol [Mass/volume] in Serum or Plasma',
+    unit: 'mg/dL',
+    low: 125,
+    high: 200,
+    decimals: 0,
+  },
+  hdl: { code: '2085-9', display: 'HDL Cholesterol', unit: 'mg/dL', low: 40, high: 80, decimals: 0 },
+  ldl: { code: '13457-7', display: 'LDL Cholesterol (calculated)', unit: 'mg/dL', low: 50, high: 129, decimals: 0 },
+  triglycerides: {
+    code: '2571-8',
+    display: 'Triglyceride [Mass/volume] in Serum or Plasma',
+    unit: 'mg/dL',
+    low: 50,
+    high: 149,
+    decimals: 0,
+  },
+  hemoglobin: {
+    code: '718-7',
+    display: 'Hemoglobin [Mass/volume] in Blood',
+    unit: 'g/dL',
+    low: 12,
+    high: 17.5,
+    decimals: 1,
+  },
+  wbc: { code: '6690-2', display: 'Leukocytes [#/volume] in Blood', unit: '10*3/uL', low: 4.5, high: 11, decimals: 1 },
+  platelets: {
+    code: '777-3',
+    display: 'Platelets [#/volume] in Blood',
+    unit: '10*3/uL',
+    low: 150,
+    high: 400,
+    decimals: 0,
+  },
+  rbc: {
+    code: '789-8',
+    display: 'Erythrocytes [#/volume] in Blood',
+    unit: '10*6/uL',
+    low: 4.2,
+    high: 5.9,
+    decimals: 2,
+  },
+  sodium: {
+    code: '2951-2',
+    display: 'Sodium [Moles/volume] in Serum or Plasma',
+    unit: 'mmol/L',
+    low: 135,
+    high: 145,
+    decimals: 0,
+  },
+  potassium: {
+    code: '2823-3',
+    display: 'Potassium [Moles/volume] in Serum or Plasma',
+    unit: 'mmol/L',
+    low: 3.5,
+    high: 5.1,
+    decimals: 1,
+  },
+  creatinine: {
+    code: '2160-0',
+    display: 'Creatinine [Mass/volume] in Serum or Plasma',
+    unit: 'mg/dL',
+    low: 0.6,
+    high: 1.3,
+    decimals: 2,
+  },
+  tsh: {
+    code: '3016-3',
+    display: 'Thyrotropin [Units/volume] in Serum or Plasma',
+    unit: 'm[IU]/L',
+    low: 0.4,
+    high: 4,
+    decimals: 2,
+  },
+} as const satisfies Record<string, Assay>;
+
+/** LOINC order codes the analyzer can run, and the analytes each produces. A single-analyte code runs itself. */
+const PANELS: Record<string, { display: string; assays: Assay[] }> = {
+  '58410-2': {
+    display: 'CBC panel - Blood by Automated count',
+    assays: [ASSAYS.hemoglobin, ASSAYS.wbc, ASSAYS.rbc, ASSAYS.platelets],
+  },
+  '57021-8': {
+    display: 'CBC W Auto Differential panel - Blood',
+    assays: [ASSAYS.hemoglobin, ASSAYS.wbc, ASSAYS.platelets],
+  },
+  '24331-1': {
+    display: 'Lipid 1996 panel - Serum or Plasma',
+    assays: [ASSAYS.cholesterol, ASSAYS.hdl, ASSAYS.ldl, ASSAYS.triglycerides],
+  },
+  '57698-3': {
+    display: 'Lipid panel with direct LDL - Serum or Plasma',
+    assays: [ASSAYS.cholesterol, ASSAYS.hdl, ASSAYS.ldl, ASSAYS.triglycerides],
+  },
+  '51990-0': {
+    display: 'Basic metabolic panel - Blood',
+    assays: [ASSAYS.glucose, ASSAYS.sodium, ASSAYS.potassium, ASSAYS.creatinine],
+  },
+  '24323-8': {
+    display: 'Comprehensive metabolic 2000 panel - Serum or Plasma',
+    assays: [ASSAYS.glucose, ASSAYS.sodium, ASSAYS.potassium, ASSAYS.creatinine],
+  },
+};
+for (const assay of Object.values(ASSAYS)) PANELS[assay.code] ??= { display: assay.display, assays: [assay] };
+
+/** The order codes this analyzer understands (for the status page and docs). */
+export function supportedOrderCodes(): { code: string; display: string }[] {
+  return Object.entries(PANELS).map(([code, panel]) => ({ code, display: panel.display }));
+}
+
+export class OrderRejected extends Error {
+  override name = 'OrderRejected';
+}
+
+export interface RunOptions {
+  /** When the analyzer ran the order (ISO instant); part of the results, so fixed once the order is queued. */
+  at?: string;
+  /** The analyzer's own Device; default: the Device the order is addressed to (its `performer`). */
+  deviceId?: string;
+}
+
+export interface OrderResults {
+  /** `ServiceRequest/<id>`. */
+  order: string;
+  deviceId: string;
+  patient: string;
+  /** The transaction bundle: every entry a conditional create on its device-made identifier. */
+  bundle: Bundle;
+  observations: number;
+  summary: string;
+}
+
+/** A name-based UUID (v5 layout), so fullUrls and identifiers are the same on every run of the same order. */
+export function stableUuid(...parts: string[]): string {
+  const hash = createHash('sha1').update('org-device/1').update(parts.join('\u0000')).digest();
+  const bytes = hash.subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A number in [0, 1) from the order and analyte, so a rerun measures the same value. */
+function measurement(orderId: string, code: string): number {
+  return createHash('sha256').update(`${orderId}|${code}`).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+function referenceOf(reference: Reference | undefined, type: string): string | undefined {
+  const value = reference?.reference;
+  return value?.startsWith(`${type}/`) && value.length > type.length + 1 ? value : undefined;
+}
+
+function orderCoding(order: ServiceRequest): Coding | undefined {
+  const codings = order.code?.coding ?? [];
+  return codings.find((coding) => coding.system === LOINC && coding.code && PANELS[coding.code]) ?? codings[0];
+}
+
+/** `identifier=<system>|<value>` as an If-None-Exist query. */
+export function identifierQuery(system: string, value: string): string {
+  return `identifier=${encodeURIComponent(`${system}|${value}`)}`;
+}
+
+/**
+ * Runs one order. Throws OrderRejected when the order cannot be run at all (no patient, not addressed to a Device):
+ * retrying would not help, so the inbox answers it without queueing anything.
+ */
+export function runOrder(order: ServiceRequest, options: RunOptions = {}): OrderResults {
+  if (order.resourceType !== 'ServiceRequest' || !order.id) throw new OrderRejected('not a stored ServiceRequest');
+  const orderRef = `ServiceRequest/${order.id}`;
+  const patient = referenceOf(order.subject, 'Patient');
+  if (!patient) throw new OrderRejected(`${orderRef} has no Patient subject`);
+  const performer = order.performer?.map((p) => referenceOf(p, 'Device')).find((ref) => ref !== undefined);
+  const deviceId = options.deviceId ?? performer?.slice('Device/'.length);
+  if (!deviceId) throw new OrderRejected(`${orderRef} is not addressed to a Device`);
+  if (options.deviceId && performer && performer !== `Device/${options.deviceId}`) {
+    throw new OrderRejected(`${orderRef} is addressed to ${performer}, not to this analyzer`);
+  }
+  const device = `Device/${deviceId}`;
+  const system = deviceResultSystem(deviceId);
+  const at = options.at ?? new Date().toISOString();
+
+  const coding = orderCoding(order);
+  const panel = coding?.code && coding.system === LOINC ? PANELS[coding.code] : undefined;
+  const reportCode: CodeableConcept = order.code ?? { text: 'Laboratory order' };
+  const category: CodeableConcept[] = [
+    {
+      coding: [
+        {
+          system: 'http://terminology.hl7.org/CodeSystem/observation-category',
+          code: 'laboratory',
+          display: 'Laboratory',
+        },
+      ],
+    },
+  ];
+
+  const entries: BundleEntry[] = [];
+  const resultRefs: Reference<Observation>[] = [];
+  const abnormal: string[] = [];
+  for (const assay of panel?.assays ?? []) {
+    const identifierValue = `${order.id}/${assay.code}`;
+    const fullUrl = `urn:uuid:${stableUuid(system, identifierValue)}`;
+    const span = assay.high - assay.low;
+    // Mostly inside the reference range, sometimes a little outside it.
+    const raw = assay.low - span * 0.15 + measurement(order.id, assay.code) * span * 1.3;
+    const value = Number(raw.toFixed(assay.decimals));
+    const flag = value < assay.low ? 'L' : value > assay.high ? 'H' : 'N';
+    if (flag !== 'N') abnormal.push(`${assay.display.split(' [')[0]} ${flag}`);
+    const observation: Observation = {
+      resourceType: 'Observation',
+      identifier: [{ system, value: identifierValue }],
+      status: 'final',
+      category,
+      code: { coding: [{ system: LOINC, code: assay.code, display: assay.display }], text: assay.display },
+      subject: { reference: patient },
+      basedOn: [{ reference: orderRef }],
+      device: { reference: device },
+      effectiveDateTime: at,
+      issued: at,
+      valueQuantity: { value, unit: assay.unit, system: UCUM, code: assay.unit },
+      interpretation: [{ coding: [{ system: INTERPRETATION, code: flag }] }],
+      referenceRange: [
+        {
+          low: { value: assay.low, unit: assay.unit, system: UCUM, code: assay.unit },
+          high: { value: assay.high, unit: assay.unit, system: UCUM, code: assay.unit },
+        },
+      ],
+    };
+    entries.push({
+      fullUrl,
+      resource: observation,
+      request: { method: 'POST', url: 'Observation', ifNoneExist: identifierQuery(system, identifierValue) },
+    });
+    resultRefs.push({ reference: fullUrl });
+  }
+
+  const conclusion = panel
+    ? abnormal.length > 0
+      ? `Abnormal: ${abnormal.join(', ')}`
+      : 'All results within reference range'
+    : `This analyzer has no assay for ${coding?.code ? `${coding.system ?? ''}|${coding.code}` : 'an uncoded order'}; no measurement was made`;
+  const report: DiagnosticReport = {
+    resourceType: 'DiagnosticReport',
+    identifier: [{ system, value: order.id }],
+    status: 'final',
+    category: [
+      {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'LAB', display: 'Laboratory' }],
+      },
+    ],
+    code: reportCode,
+    subject: { reference: patient },
+    basedOn: [{ reference: orderRef }],
+    effectiveDateTime: at,
+    issued: at,
+    result: resultRefs,
+    conclusion,
+  };
+  entries.push({
+    fullUrl: `urn:uuid:${stableUuid(system, order.id)}`,
+    resource: report,
+    request: { method: 'POST', url: 'DiagnosticReport', ifNoneExist: identifierQuery(system, order.id) },
+  });
+
+  const name = panel?.display ?? order.code?.text ?? coding?.display ?? 'unknown test';
+  return {
+    order: orderRef,
+    deviceId,
+    patient,
+    bundle: { resourceType: 'Bundle', type: 'transaction', entry: entries },
+    observations: resultRefs.length,
+    summary: `${name} for ${patient}: ${resultRefs.length} observation(s); ${conclusion}`,
+  };
+}
+
+/** Several orders' transactions as one (batching): fullUrls are unique per order, so entries never collide. */
+export function mergeTransactions(bundles: readonly Bundle[]): Bundle {
+  return { resourceType: 'Bundle', type: 'transaction', entry: bundles.flatMap((bundle) => bundle.entry ?? []) };
+}

@@ -1,0 +1,65 @@
+import { type RestHookEnv, restHookVerifier } from '@org/auth/webhooks';
+import { Hono } from 'hono';
+import type { Device } from './device.ts';
+import { renderStatusPage } from './status-page.ts';
+
+export const WEBHOOK_PATH = '/webhooks/medplum';
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+/**
+ * Everything the device serves on DEVICE_WEBHOOK_PORT: the webhook inbox (verified by @org/auth/webhooks before the
+ * body is even parsed), the JWKS Medplum checks private_key_jwt assertions against, and a small status page.
+ * Builds the app only; `server.ts` listens.
+ */
+export function createApp(device: Device): Hono<RestHookEnv> {
+  const { config } = device;
+  const app = new Hono<RestHookEnv>();
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('Cache-Control', c.res.headers.get('Cache-Control') ?? 'no-store');
+  });
+
+  app.post(
+    WEBHOOK_PATH,
+    restHookVerifier({
+      basic: { username: config.DEVICE_WEBHOOK_USERNAME, password: config.DEVICE_WEBHOOK_PASSWORD },
+      secret: config.DEVICE_WEBHOOK_SECRET,
+      ledger: device.ledger,
+      maxAgeMs: device.webhookMaxAgeMs,
+      onRejected: (reason, status) => device.webhookRefused(reason, status),
+    }),
+    async (c) => {
+      const delivery = c.get('restHook');
+      const result = await device.receiveDelivery(delivery.resource, delivery.dedupeKey);
+      // 503 only when the order could not be checked with Medplum: the ledger forgets the delivery, Medplum retries.
+      // Otherwise 200: the results are on disk (or the order can never be run), and a retry would change nothing.
+      return c.json(result, result.outcome === 'unavailable' ? 503 : 200);
+    }
+  );
+  // The ledger answers redeliveries of a handled delivery itself (200 `{duplicate: true}`); say so in the log too.
+  app.onError((error, c) => {
+    device.log('http', `error on ${c.req.method} ${c.req.path}: ${error.message}`);
+    return c.json({ error: 'internal error' }, 500);
+  });
+
+  app.get(JWKS_PATH, (c) => {
+    const jwks = device.client.jwks;
+    if (!jwks) {
+      return c.json(
+        { error: `this device does not sign client assertions (DEVICE_AUTH_METHOD=${config.DEVICE_AUTH_METHOD})` },
+        404
+      );
+    }
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.json(jwks);
+  });
+
+  app.get('/status.json', (c) => c.json(device.status()));
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/', (c) => c.html(renderStatusPage(device.status())));
+
+  return app;
+}

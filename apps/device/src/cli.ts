@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+/**
+ * `device run | send <file> | status`: the lab-analyzer simulator. Start with `node src/cli.ts run` (no build step).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
+import { createApp, JWKS_PATH, WEBHOOK_PATH } from './app.ts';
+import type { DeviceConfig } from './config.ts';
+import { createDevice, type Device, type StatusSnapshot } from './device.ts';
+import { loadDeviceEnv } from './env.ts';
+import { createLogger, inTime, plural } from './log.ts';
+import { OutboxLockedError, readOutbox } from './outbox.ts';
+import { type ListeningServer, listen } from './server.ts';
+
+const USAGE = `Usage: device <command>
+
+  run            receive lab orders by webhook, run them, post results (Ctrl-C to stop)
+  send <file>    run the ServiceRequest(s) in a JSON file (a ServiceRequest, an array, or a Bundle) and post the results
+  status         what is waiting in the outbox, what failed, and the running device's live status
+
+Configuration comes from the environment / .env (DEVICE_*, MEDPLUM_BASE_URL); see apps/device/README.md.`;
+
+const write = (line = '') => process.stdout.write(`${line}\n`);
+const log = createLogger();
+
+async function startListening(device: Device, port: number): Promise<ListeningServer> {
+  try {
+    return await listen(createApp(device).fetch, port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(
+        `port ${port} is in use (another \`device run\`?). Set DEVICE_WEBHOOK_PORT, and the Subscription endpoint and jwksUri with it.`
+      );
+    }
+    throw error;
+  }
+}
+
+function onSignal(handler: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      handler().then(
+        () => process.exit(signal === 'SIGINT' ? 130 : 0),
+        () => process.exit(1)
+      );
+    });
+  }
+}
+
+async function run(): Promise<void> {
+  const { config, authMethodSource } = loadDeviceEnv();
+  const device = await createDevice({ config, authMethodSource, log });
+  const server = await startListening(device, config.DEVICE_WEBHOOK_PORT);
+  log('device', `lab analyzer listening on ${server.url}`);
+  log('device', `  webhook inbox  POST ${new URL(WEBHOOK_PATH, server.url)} (Basic + X-Signature required)`);
+  log('device', `  status page    ${server.url}`);
+  if (device.client.jwks) log('device', `  JWKS           ${new URL(JWKS_PATH, server.url)}`);
+  log('device', `  data           ${resolve(config.DEVICE_DATA_DIR)}`);
+  onSignal(async () => {
+    log('device', 'stopping: results not yet confirmed stay in the outbox and are sent on the next start');
+    await server.close();
+    await device.stop();
+  });
+  await device.start();
+}
+
+function ordersFrom(file: string): ServiceRequest[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  const list: unknown[] = Array.isArray(parsed)
+    ? parsed
+    : (parsed as Bundle)?.resourceType === 'Bundle'
+      ? ((parsed as Bundle).entry ?? []).map((entry) => entry.resource)
+      : [parsed];
+  return list.filter((item): item is ServiceRequest => (item as ServiceRequest)?.resourceType === 'ServiceRequest');
+}
+
+async function send(file: string | undefined): Promise<number> {
+  if (!file) {
+    write(USAGE);
+    return 2;
+  }
+  const orders = ordersFrom(file);
+  if (orders.length === 0) {
+    write(`${file} holds no ServiceRequest.`);
+    return 1;
+  }
+  const { config, authMethodSource } = loadDeviceEnv();
+  // Only the orders in the file (the catch-up of missed webhook orders is `device run`'s job).
+  const device = await createDevice({ config, authMethodSource, log, catchUp: false });
+  // Medplum fetches the public key while it checks our assertion, so the JWKS must be reachable meanwhile.
+  const server = device.client.jwks ? await startListening(device, config.DEVICE_WEBHOOK_PORT) : undefined;
+  const finish = async () => {
+    await server?.close();
+    await device.stop();
+  };
+  onSignal(async () => {
+    log(
+      'device',
+      `interrupted: ${plural(device.outbox.counts().pending, 'result')} stay in the outbox for the next run`
+    );
+    await finish();
+  });
+  for (const order of orders) device.receiveOrder(order, { via: 'file' });
+  await device.start();
+  await device.uploader.whenEmpty();
+  const { stats, outbox } = device.status();
+  await finish();
+  write(
+    `sent ${plural(stats.resultsSent, 'result')} in ${plural(stats.transactions, 'transaction')}, ${stats.retries} retried, ${outbox.failed} failed`
+  );
+  return outbox.failed > 0 ? 1 : 0;
+}
+
+async function fetchLive(config: DeviceConfig): Promise<StatusSnapshot | undefined> {
+  try {
+    const response = await fetch(`http://localhost:${config.DEVICE_WEBHOOK_PORT}/status.json`, {
+      signal: AbortSignal.timeout(1500),
+    });
+    return response.ok ? ((await response.json()) as StatusSnapshot) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function status(): Promise<number> {
+  const { config } = loadDeviceEnv();
+  const dir = resolve(config.DEVICE_DATA_DIR);
+  const disk = readOutbox(dir);
+  const live = await fetchLive(config);
+  write(`Outbox ${dir}`);
+  write(`  waiting  ${disk.counts.pending}`);
+  write(`  sent     ${disk.counts.sent} (confirmed by Medplum)`);
+  write(`  failed   ${disk.counts.failed}${disk.counts.failed ? ' (refused by Medplum; not retried)' : ''}`);
+  for (const item of disk.pending) {
+    write(
+      `  - waiting ${item.order}: ${item.summary}${item.attempts ? ` [${item.attempts} attempt(s): ${item.lastError}]` : ''}`
+    );
+  }
+  for (const item of disk.failed) write(`  - FAILED  ${item.order}: ${item.reason}`);
+  write();
+  if (!live) {
+    write(`Device: not running (nothing answers on port ${config.DEVICE_WEBHOOK_PORT}). Start it with \`device run\`.`);
+    return 0;
+  }
+  const { device, stats, uploader } = live;
+  const expires = device.tokenExpiresAt ? Date.parse(device.tokenExpiresAt) : undefined;
+  write(`Device: running since ${stats.startedAt}, talking to ${device.medplum}`);
+  write(
+    `  auth           ${device.authMethod} (${device.authSource === 'default' ? 'default' : 'DEVICE_AUTH_METHOD'})`
+  );
+  write(`                 ${device.authReason}`);
+  write(
+    `  token          ${expires ? `expires ${device.tokenExpiresAt} (in ${inTime(expires - Date.now())})` : device.authMethod === 'basic' ? 'none (Basic credentials on every request)' : 'none yet'}`
+  );
+  write(
+    `  orders         ${stats.ordersReceived} received, ${stats.redeliveries} redeliveries recognised, ${stats.ordersIgnored} ignored`
+  );
+  write(`  webhooks       ${stats.webhooksRefused} refused`);
+  write(
+    `  results        ${stats.resultsSent} sent in ${stats.transactions} transaction(s), ${live.outbox.pending} queued, ${stats.retries} retried, ${live.outbox.failed} failed`
+  );
+  if (uploader.retryAt) write(`  next retry     ${uploader.retryAt}`);
+  if (stats.lastError) write(`  last error     ${stats.lastError.at} ${stats.lastError.message}`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      await run();
+      return -1; // keeps running
+    case 'send':
+      return send(rest[0]);
+    case 'status':
+      return status();
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      write(`Unknown command ${JSON.stringify(command)}.\n`);
+      write(USAGE);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    const message = error instanceof OutboxLockedError || error instanceof Error ? error.message : String(error);
+    process.stderr.write(`device: ${message}\n`);
+    process.exit(1);
+  }
+);
