@@ -1,0 +1,127 @@
+import { createServer } from 'node:net';
+import { ClientStorage, MemoryStorage } from '@medplum/core';
+import { startEmulator } from '@org/medplum-emulator';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SEED_IDS } from '../provisioning/ids.ts';
+import { buildEmulatorSeed } from '../provisioning/model.ts';
+import { TEST_CONFIG } from '../provisioning/testing/config.ts';
+import { createBrowserAuth } from './browser-auth.ts';
+
+// Integration: signInWithExternalAuth through the emulator's Acme SSO (oidc-provider) and Medplum's /auth/external,
+// driven over real HTTP the way a browser would (redirects followed by hand, cookies kept per host).
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+let emulator: Awaited<ReturnType<typeof startEmulator>>;
+let config: typeof TEST_CONFIG;
+
+beforeAll(async () => {
+  const [idpPort, emulatorPort] = [await freePort(), await freePort()];
+  const issuer = `http://localhost:${idpPort}`;
+  config = { ...TEST_CONFIG, IDP_ISSUER: issuer, NEXT_PUBLIC_IDP_AUTHORIZE_URL: `${issuer}/authorize` };
+  emulator = await startEmulator({
+    port: emulatorPort,
+    seed: buildEmulatorSeed(config, { bcryptRounds: 4 }),
+    authRateLimit: 100_000,
+    log: () => {},
+    identityProvider: {
+      port: idpPort,
+      issuer,
+      clients: [
+        {
+          clientId: config.NEXT_PUBLIC_IDP_CLIENT_ID,
+          clientSecret: config.IDP_CLIENT_SECRET,
+          redirectUris: [`http://localhost:${emulatorPort}/auth/external`],
+        },
+      ],
+      users: [{ email: config.DEV_PRACTITIONER_EMAIL, password: 'acme-sso-password' }],
+    },
+  });
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+beforeEach(() => {
+  vi.stubGlobal('window', {
+    btoa: globalThis.btoa,
+    atob: globalThis.atob,
+    TextEncoder,
+    TextDecoder,
+    addEventListener: () => {},
+  });
+});
+
+/** Follows redirects like a browser until one leaves for `stopAt`, fills the IdP sign-in form; keeps cookies per host. */
+async function browse(start: string, stopAt: string) {
+  const jar = new Map<string, Map<string, string>>();
+  let url = start;
+  let init: RequestInit = {};
+  for (let hop = 0; hop < 20; hop++) {
+    if (url.startsWith(stopAt)) return url;
+    const host = new URL(url).host;
+    const cookies = jar.get(host) ?? new Map<string, string>();
+    jar.set(host, cookies);
+    const headers = new Headers(init.headers);
+    if (cookies.size) headers.set('cookie', [...cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const cookie of res.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const eq = pair?.indexOf('=') ?? -1;
+      if (pair && eq > 0) cookies.set(pair.slice(0, eq), pair.slice(eq + 1));
+    }
+    init = {};
+    const location = res.headers.get('location');
+    if (location) {
+      url = new URL(location, url).toString();
+      continue;
+    }
+    const page = await res.text();
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page)?.[1];
+    if (res.status === 200 && action) {
+      url = new URL(action.replaceAll('&amp;', '&'), url).toString();
+      init = {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ email: config.DEV_PRACTITIONER_EMAIL, password: 'acme-sso-password' }).toString(),
+      };
+      continue;
+    }
+    throw new Error(`stuck at ${url}: ${res.status} ${page.slice(0, 200)}`);
+  }
+  throw new Error('too many redirects');
+}
+
+describe('sign-in through the external identity provider', () => {
+  it('IdP sign-in, back through <medplum>/auth/external, to the callback with ?login=&code=, then signed in', async () => {
+    const callbackOrigin = 'http://localhost:3000';
+    const auth = createBrowserAuth(
+      {
+        NEXT_PUBLIC_MEDPLUM_BASE_URL: emulator.url,
+        NEXT_PUBLIC_MEDPLUM_CLIENT_ID: config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID,
+        NEXT_PUBLIC_IDP_AUTHORIZE_URL: config.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
+        NEXT_PUBLIC_IDP_CLIENT_ID: config.NEXT_PUBLIC_IDP_CLIENT_ID,
+      },
+      {
+        storage: new ClientStorage(new MemoryStorage()),
+        location: { origin: callbackOrigin, search: '', assign: () => {} },
+      }
+    );
+    const start = await auth.externalAuthUrl();
+    const landed = await browse(start, `${callbackOrigin}/auth/callback`);
+    const search = new URL(landed).search;
+    expect(new URLSearchParams(search).get('login')).toBeTruthy();
+    const result = await auth.handleCallback(search);
+    expect(result).toMatchObject({
+      status: 'signed-in',
+      profile: { resourceType: 'Practitioner', id: SEED_IDS.practitioner },
+    });
+  }, 60_000);
+});

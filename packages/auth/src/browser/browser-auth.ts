@@ -1,0 +1,250 @@
+import {
+  type BaseLoginRequest,
+  ClientStorage,
+  type IClientStorage,
+  type LoginAuthenticationResponse,
+  MedplumClient,
+  type MedplumClientOptions,
+  normalizeErrorString,
+  type ProfileResource,
+} from '@medplum/core';
+import type { BrowserConfig } from '@org/config/browser';
+
+/**
+ * Pattern 1, client side. Everything here runs in the browser: no secret can be given to it, nothing from node:
+ * is imported, and the only configuration is the public (NEXT_PUBLIC_*) one.
+ */
+
+export type PublicAuthConfig = Pick<
+  BrowserConfig,
+  | 'NEXT_PUBLIC_MEDPLUM_BASE_URL'
+  | 'NEXT_PUBLIC_MEDPLUM_CLIENT_ID'
+  | 'NEXT_PUBLIC_IDP_AUTHORIZE_URL'
+  | 'NEXT_PUBLIC_IDP_CLIENT_ID'
+>;
+
+/** Scopes asked for by every sign-in method: `offline_access` so the browser gets a (rotating) refresh token. */
+export const DEFAULT_SCOPE = 'openid profile email offline_access';
+export const DEFAULT_CALLBACK_PATH = '/auth/callback';
+export const DEFAULT_STORAGE_PREFIX = '@org/web:';
+/**
+ * Refresh this long before the access token expires. The SDK default (5 min) must stay below the token lifetime:
+ * with shorter tokens every request, the refresh's own /auth/me included, starts another refresh, forever.
+ */
+export const DEFAULT_REFRESH_GRACE_MS = 15_000;
+
+interface LocationLike {
+  readonly origin: string;
+  readonly search: string;
+  assign(url: string): void;
+}
+
+export interface BrowserAuthOptions {
+  /** Where Medplum sends the browser back to (must be in the web ClientApplication's redirectUris). */
+  callbackPath?: string;
+  /** Prefix of the SDK's localStorage keys (activeLogin, logins, codeVerifier, pkceState). */
+  storagePrefix?: string;
+  scope?: string;
+  /** Project to sign in to (optional: the client id already fixes the project). */
+  projectId?: string;
+  /** For tests and non-browser runtimes. */
+  storage?: IClientStorage;
+  fetch?: typeof fetch;
+  location?: LocationLike;
+  /** Extra SDK options (never a clientSecret: refused). */
+  clientOptions?: Omit<MedplumClientOptions, 'clientSecret' | 'baseUrl' | 'clientId' | 'storage' | 'fetch'>;
+}
+
+export type PasswordSignInResult =
+  | { status: 'signed-in'; profile: ProfileResource | undefined }
+  | {
+      status: 'choose-membership';
+      login: string;
+      memberships: { id: string; project?: string; profile?: string }[];
+    }
+  /** The email's domain signs in through its own identity provider (Medplum DomainConfiguration). */
+  | { status: 'external'; authorizeUrl: string }
+  | { status: 'mfa-required'; login: string };
+
+export type CallbackResult =
+  | { status: 'none' }
+  | { status: 'signed-in'; profile: ProfileResource | undefined }
+  | { status: 'error'; error: string; description?: string }
+  /** Medplum finished the external login but still needs a profile choice (resume with `login`). */
+  | { status: 'login-pending'; login: string };
+
+export interface BrowserAuth {
+  /** The one MedplumClient of the app, for `MedplumProvider`. */
+  readonly medplum: MedplumClient;
+  callbackUrl(): string;
+  /** What `SignInForm` does: auth/method, auth/login with PKCE, (auth/profile), then the token request. */
+  signInWithPassword(credentials: { email: string; password: string }): Promise<PasswordSignInResult>;
+  /** After `choose-membership`: `POST auth/profile`, then the token request. */
+  chooseMembership(login: string, membershipId: string): Promise<PasswordSignInResult>;
+  /** Medplum's own sign-in page (`/oauth2/authorize`), back to the callback with `?code=&state=`. */
+  authorizeUrl(): Promise<string>;
+  signInWithRedirect(): Promise<void>;
+  /** The configured IdP, which returns to `<medplum>/auth/external`, which returns to the callback with `?login=&code=`. */
+  externalAuthUrl(): Promise<string>;
+  signInWithExternalAuth(): Promise<void>;
+  /** On the callback page: `?code=` (checks `state` when present), `?error=`, or `?login=`. */
+  handleCallback(search?: string): Promise<CallbackResult>;
+  /** Revokes the Medplum login (`/oauth2/logout`) and clears the stored tokens, even if the revocation fails. */
+  signOut(): Promise<void>;
+}
+
+function currentLocation(): LocationLike | undefined {
+  return (globalThis as { location?: LocationLike }).location;
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+/** A message fit for the page (OperationOutcome and OAuth errors alike); never includes the password. */
+export function describeAuthError(error: unknown): string {
+  return normalizeErrorString(error).replace(/^Failed to fetch tokens: /, '');
+}
+
+export function createBrowserAuth(config: PublicAuthConfig, options: BrowserAuthOptions = {}): BrowserAuth {
+  if (options.clientOptions && 'clientSecret' in options.clientOptions) {
+    throw new Error('@org/auth/browser never takes a client secret');
+  }
+  const baseUrl = withSlash(config.NEXT_PUBLIC_MEDPLUM_BASE_URL);
+  const clientId = config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID;
+  const scope = options.scope ?? DEFAULT_SCOPE;
+  const callbackPath = options.callbackPath ?? DEFAULT_CALLBACK_PATH;
+  const storage = options.storage ?? new ClientStorage(undefined, options.storagePrefix ?? DEFAULT_STORAGE_PREFIX);
+  const medplum = new MedplumClient({
+    refreshGracePeriod: DEFAULT_REFRESH_GRACE_MS,
+    ...options.clientOptions,
+    baseUrl,
+    clientId,
+    storage,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+
+  const location = () => {
+    const value = options.location ?? currentLocation();
+    if (!value) throw new Error('no browser location: pass options.location');
+    return value;
+  };
+  const callbackUrl = () => `${location().origin}${callbackPath}`;
+  const loginRequest = (): BaseLoginRequest => ({
+    clientId,
+    scope,
+    redirectUri: callbackUrl(),
+    ...(options.projectId ? { projectId: options.projectId } : {}),
+  });
+
+  async function exchange(code: string): Promise<PasswordSignInResult & { status: 'signed-in' }> {
+    const profile = await medplum.processCode(code, { clientId, redirectUri: callbackUrl() });
+    return { status: 'signed-in', profile };
+  }
+
+  async function afterLogin(response: LoginAuthenticationResponse): Promise<PasswordSignInResult> {
+    if (response.mfaRequired || response.mfaEnrollRequired) return { status: 'mfa-required', login: response.login };
+    if (response.code) return exchange(response.code);
+    if (response.memberships?.length) {
+      return {
+        status: 'choose-membership',
+        login: response.login,
+        memberships: response.memberships.map((m) => ({
+          id: m.id ?? '',
+          project: m.project?.display ?? m.project?.reference,
+          profile: m.profile?.display ?? m.profile?.reference,
+        })),
+      };
+    }
+    throw new Error('Medplum answered the sign-in without a code');
+  }
+
+  async function authorizeUrl(): Promise<string> {
+    const { codeChallenge, codeChallengeMethod } = await medplum.startPkce();
+    const url = new URL('oauth2/authorize', baseUrl);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('client_id', clientId);
+    url.searchParams.set('redirect_uri', callbackUrl());
+    url.searchParams.set('scope', scope);
+    url.searchParams.set('state', storage.getString('pkceState') ?? '');
+    url.searchParams.set('code_challenge_method', codeChallengeMethod);
+    url.searchParams.set('code_challenge', codeChallenge);
+    return url.toString();
+  }
+
+  async function externalAuthUrl(): Promise<string> {
+    // PKCE binds the browser to the *Medplum* login (state.codeChallenge, checked when the code is exchanged).
+    // It is not sent to the IdP: Medplum would forward the challenge as the IdP's code_verifier (external.ts).
+    const pkce = await medplum.startPkce();
+    return medplum.getExternalAuthRedirectUri(
+      config.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
+      config.NEXT_PUBLIC_IDP_CLIENT_ID,
+      new URL('auth/external', baseUrl).toString(),
+      { ...loginRequest(), ...pkce },
+      false
+    );
+  }
+
+  return {
+    medplum,
+    callbackUrl,
+    authorizeUrl,
+    externalAuthUrl,
+
+    async signInWithPassword({ email, password }) {
+      const method = (await medplum.post('auth/method', { email })) as { authorizeUrl?: string } | undefined;
+      if (method?.authorizeUrl) return { status: 'external', authorizeUrl: method.authorizeUrl };
+      // startLogin adds a fresh PKCE challenge and keeps the verifier in the client storage.
+      const response = await medplum.startLogin({ ...loginRequest(), email, password });
+      return afterLogin(response);
+    },
+
+    async chooseMembership(login, membershipId) {
+      const response = (await medplum.post('auth/profile', {
+        login,
+        profile: membershipId,
+      })) as LoginAuthenticationResponse;
+      return afterLogin(response);
+    },
+
+    async signInWithRedirect() {
+      location().assign(await authorizeUrl());
+    },
+
+    async signInWithExternalAuth() {
+      location().assign(await externalAuthUrl());
+    },
+
+    async handleCallback(search) {
+      const params = new URLSearchParams(search ?? location().search);
+      const error = params.get('error');
+      if (error) {
+        const description = params.get('error_description') ?? undefined;
+        return description ? { status: 'error', error, description } : { status: 'error', error };
+      }
+      const code = params.get('code');
+      const login = params.get('login');
+      if (!code) return login ? { status: 'login-pending', login } : { status: 'none' };
+      const state = params.get('state');
+      const expected = storage.getString('pkceState');
+      if (state !== null && state !== expected) {
+        return { status: 'error', error: 'state_mismatch', description: 'This sign-in was not started here' };
+      }
+      try {
+        return await exchange(code);
+      } catch (err) {
+        return { status: 'error', error: 'invalid_grant', description: describeAuthError(err) };
+      } finally {
+        storage.setString('pkceState', undefined);
+      }
+    },
+
+    async signOut() {
+      try {
+        if (medplum.getAccessToken()) await medplum.signOut();
+      } finally {
+        medplum.clear();
+      }
+    },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Pattern 3, device: the analyzer's credential strategies behind one interface (client-credentials by default, Basic
+ * as the labelled fallback, private-key-jwt with a key pair kept in the data folder). Node only.
+ *
+ *   const medplum = await createDeviceClient({ baseUrl, method: config.DEVICE_AUTH_METHOD,
+ *     clientId: config.DEVICE_MEDPLUM_CLIENT_ID, clientSecret: config.DEVICE_MEDPLUM_CLIENT_SECRET,
+ *     dataDir: config.DEVICE_DATA_DIR, log: console.log });
+ *   app.get('/.well-known/jwks.json', (c) => c.json(medplum.jwks ?? { keys: [] }));
+ */
+export {
+  type ClientAssertionKey,
+  MAX_ASSERTION_LIFETIME_SECONDS,
+  signClientAssertion,
+} from '../node/client-assertion.ts';
+export type { CredentialStrategy } from '../node/credentials.ts';
+export { type FhirCalls, outcomeStatus, type ServiceClient } from '../node/service-client.ts';
+export {
+  createDeviceClient,
+  createDeviceCredentials,
+  type DeviceAuthMethod,
+  type DeviceClient,
+  type DeviceClientOptions,
+  type DeviceCredentialOptions,
+  type DeviceCredentials,
+} from './device-client.ts';
+export { DEVICE_KEY_FILE, type DeviceKey, loadOrCreateDeviceKey } from './device-key.ts';

@@ -1,0 +1,66 @@
+/**
+ * The only file of @org/auth that reads the environment: configuration for the provisioning CLI.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import {
+  composeSchemas,
+  defaultEnvFiles,
+  deviceSchema,
+  devUserSchema,
+  identityProviderSchema,
+  loadConfigOrExit,
+  medplumSchema,
+  proxySchema,
+  webBrowserSchema,
+} from '@org/config';
+import type { AuthModelConfig } from './provisioning/model.ts';
+
+/**
+ * `seed`: everything, dev defaults allowed (the emulator is local). `provision`: only what is written to the real
+ * project; the proxy and device client secrets are left out because Medplum generates them (they are the output).
+ */
+export function loadProvisioningEnv(command: 'seed' | 'provision') {
+  const files = defaultEnvFiles();
+  const schema =
+    command === 'seed'
+      ? composeSchemas(
+          medplumSchema,
+          webBrowserSchema,
+          identityProviderSchema,
+          proxySchema,
+          deviceSchema,
+          devUserSchema
+        )
+      : composeSchemas(
+          medplumSchema,
+          webBrowserSchema.pick({
+            NEXT_PUBLIC_MEDPLUM_CLIENT_ID: true,
+            NEXT_PUBLIC_IDP_AUTHORIZE_URL: true,
+            NEXT_PUBLIC_IDP_CLIENT_ID: true,
+          }),
+          identityProviderSchema,
+          proxySchema.pick({ PROXY_MEDPLUM_CLIENT_ID: true }),
+          deviceSchema.omit({ DEVICE_MEDPLUM_CLIENT_SECRET: true, DEVICE_AUTH_METHOD: true, DEVICE_DATA_DIR: true }),
+          devUserSchema
+        );
+  const loaded = loadConfigOrExit(schema, { envFiles: files }) as Record<string, unknown>;
+  const config = {
+    PROXY_MEDPLUM_CLIENT_SECRET: '',
+    DEVICE_MEDPLUM_CLIENT_SECRET: '',
+    ...loaded,
+  } as AuthModelConfig & { MEDPLUM_BASE_URL: string };
+  const fromFiles: Record<string, string | undefined> = Object.assign(
+    {},
+    ...files.filter((f) => existsSync(f)).map((f) => parseEnv(readFileSync(f, 'utf8')))
+  );
+  const read = (name: string) => process.env[name] ?? fromFiles[name];
+  const clientId = read('MEDPLUM_ADMIN_CLIENT_ID');
+  const clientSecret = read('MEDPLUM_ADMIN_CLIENT_SECRET');
+  return {
+    config,
+    /** A project-admin ClientApplication of the target project (not needed for `seed`). */
+    admin: clientId && clientSecret ? { clientId, clientSecret } : undefined,
+    envLocalFile: files[files.length - 1] ?? '.env.local',
+  };
+}

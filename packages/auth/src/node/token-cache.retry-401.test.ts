@@ -1,0 +1,80 @@
+import { generateKeyPair } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { clientCredentials, privateKeyJwt } from './credentials.ts';
+import { createServiceClient } from './service-client.ts';
+import { fakeMedplum } from './testing/fake-medplum.ts';
+
+describe('one retry on 401', () => {
+  it('client credentials: a rejected token gets one new token and the call is retried once', async () => {
+    const server = fakeMedplum();
+    const client = createServiceClient({
+      baseUrl: server.baseUrl,
+      credentials: clientCredentials({ clientId: server.clientId, clientSecret: 's' }),
+      fetch: server.fetch,
+    });
+    await client.ready();
+    server.revokeAll();
+    const patient = await client.readResource('Patient', 'p1');
+    expect(patient.id).toBe('p1');
+    expect(server.tokenRequests()).toHaveLength(2);
+    expect(server.fhirRequests()).toHaveLength(2);
+  });
+
+  it('client credentials: a second 401 is final (no loop)', async () => {
+    const server = fakeMedplum();
+    const client = createServiceClient({
+      baseUrl: server.baseUrl,
+      credentials: clientCredentials({ clientId: server.clientId, clientSecret: 's' }),
+      fetch: server.fetch,
+    });
+    await client.ready();
+    server.alwaysUnauthorized(true);
+    await expect(client.readResource('Patient', 'p1')).rejects.toThrow(/Unauthorized/);
+    expect(server.fhirRequests()).toHaveLength(2);
+    expect(server.tokenRequests()).toHaveLength(2);
+  });
+
+  it('private_key_jwt: the SDK cannot re-login, so the client signs a new assertion and retries once', async () => {
+    const server = fakeMedplum();
+    const { privateKey } = await generateKeyPair('ES256');
+    const client = createServiceClient({
+      baseUrl: server.baseUrl,
+      credentials: privateKeyJwt({ clientId: server.clientId, privateKey, alg: 'ES256', kid: 'k1' }),
+      fetch: server.fetch,
+    });
+    await client.ready();
+    server.revokeAll();
+    await expect(client.readResource('Patient', 'p1')).resolves.toMatchObject({ id: 'p1' });
+    expect(server.tokenRequests()).toHaveLength(2);
+    const assertions = server.tokenRequests().map((r) => new URLSearchParams(r.body).get('client_assertion'));
+    expect(new Set(assertions).size).toBe(2);
+  });
+
+  it('private_key_jwt: concurrent 401s share one new token request', async () => {
+    const server = fakeMedplum();
+    const { privateKey } = await generateKeyPair('ES256');
+    const client = createServiceClient({
+      baseUrl: server.baseUrl,
+      credentials: privateKeyJwt({ clientId: server.clientId, privateKey, alg: 'ES256', kid: 'k1' }),
+      fetch: server.fetch,
+    });
+    await client.ready();
+    server.unauthorizedNextFhirCalls(1);
+    await expect(client.readResource('Patient', 'p1')).resolves.toMatchObject({ id: 'p1' });
+    expect(server.tokenRequests()).toHaveLength(2);
+  });
+
+  it('private_key_jwt: a second 401 is final', async () => {
+    const server = fakeMedplum();
+    const { privateKey } = await generateKeyPair('ES256');
+    const client = createServiceClient({
+      baseUrl: server.baseUrl,
+      credentials: privateKeyJwt({ clientId: server.clientId, privateKey, alg: 'ES256', kid: 'k1' }),
+      fetch: server.fetch,
+    });
+    await client.ready();
+    server.alwaysUnauthorized(true);
+    await expect(client.readResource('Patient', 'p1')).rejects.toThrow();
+    expect(server.fhirRequests()).toHaveLength(2);
+  });
+});

@@ -1,0 +1,181 @@
+import type {
+  AccessPolicy,
+  ClientApplication,
+  ProjectMembership,
+  Resource,
+  Subscription,
+  User,
+} from '@medplum/fhirtypes';
+import {
+  composeSchemas,
+  deviceSchema,
+  devUserSchema,
+  identityProviderSchema,
+  loadConfig,
+  proxySchema,
+  webBrowserSchema,
+} from '@org/config';
+import bcrypt from 'bcryptjs';
+import { describe, expect, it } from 'vitest';
+import { SEED_IDS, SUBSCRIPTION_EXTENSIONS, SYSTEMS } from './ids.ts';
+import { buildAuthModel, buildEmulatorSeed, MODEL_KEYS } from './model.ts';
+import { TEST_CONFIG } from './testing/config.ts';
+
+const options = { bcryptRounds: 4 };
+
+function byKey<T extends Resource>(key: string): T {
+  const entry = buildAuthModel(TEST_CONFIG, options).entries.find((e) => e.key === key);
+  if (!entry) throw new Error(`no ${key}`);
+  return entry.resource as unknown as T;
+}
+
+describe('the emulator seed', () => {
+  it('is built from the real configuration defaults', () => {
+    const config = loadConfig(
+      composeSchemas(webBrowserSchema, identityProviderSchema, proxySchema, deviceSchema, devUserSchema),
+      { env: {}, envFiles: [] }
+    );
+    const seed = buildEmulatorSeed(config, options);
+    expect(seed.entry?.length).toBeGreaterThan(15);
+  });
+
+  it('has the same ids on every build, and the configured client ids', () => {
+    const ids = (b: ReturnType<typeof buildEmulatorSeed>) =>
+      b.entry?.map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
+    expect(ids(buildEmulatorSeed(TEST_CONFIG, options))).toEqual(ids(buildEmulatorSeed(TEST_CONFIG, options)));
+    const clients = buildEmulatorSeed(TEST_CONFIG, options).entry?.filter(
+      (e) => e.resource?.resourceType === 'ClientApplication'
+    );
+    expect(clients?.map((e) => e.resource?.id).sort()).toEqual(
+      [
+        TEST_CONFIG.NEXT_PUBLIC_MEDPLUM_CLIENT_ID,
+        TEST_CONFIG.PROXY_MEDPLUM_CLIENT_ID,
+        TEST_CONFIG.DEVICE_MEDPLUM_CLIENT_ID,
+      ].sort()
+    );
+  });
+
+  it('uses UUIDs for every id (a real Medplum accepts nothing else)', () => {
+    for (const entry of buildEmulatorSeed(TEST_CONFIG, options).entry ?? []) {
+      expect(entry.resource?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+  });
+
+  it('only references resources that are in the seed', () => {
+    const seed = buildEmulatorSeed(TEST_CONFIG, options);
+    const known = new Set(seed.entry?.map((e) => `${e.resource?.resourceType}/${e.resource?.id}`));
+    const refs = [...JSON.stringify(seed).matchAll(/"reference":"([^"]+)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of refs) expect(known, ref).toContain(ref);
+  });
+
+  it('tags every resource with its model key', () => {
+    for (const entry of buildAuthModel(TEST_CONFIG, options).entries) {
+      expect(entry.resource.meta?.tag).toContainEqual({ system: SYSTEMS.provisioning, code: entry.key });
+    }
+  });
+
+  it("stores the dev practitioner's password as a bcrypt hash only", () => {
+    const user = byKey<User>(MODEL_KEYS.practitionerUser);
+    expect(user.email).toBe('practitioner@example.com');
+    expect(bcrypt.compareSync(TEST_CONFIG.DEV_PRACTITIONER_PASSWORD, user.passwordHash ?? '')).toBe(true);
+    expect(JSON.stringify(buildEmulatorSeed(TEST_CONFIG, options))).not.toContain(
+      TEST_CONFIG.DEV_PRACTITIONER_PASSWORD
+    );
+  });
+});
+
+describe('the three ClientApplications', () => {
+  it('web: public PKCE client, exact redirect URIs, the local Acme SSO', () => {
+    const web = byKey<ClientApplication>(MODEL_KEYS.webClient);
+    expect(web.secret).toBeUndefined();
+    expect(web.pkceOptional).toBe(false);
+    expect(web.redirectUris).toEqual(['http://localhost:3000/auth/callback', 'http://localhost:3000/']);
+    expect(web.identityProvider).toEqual({
+      authorizeUrl: TEST_CONFIG.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
+      tokenUrl: 'http://localhost:8104/token',
+      userInfoUrl: 'http://localhost:8104/userinfo',
+      jwksUrl: 'http://localhost:8104/jwks',
+      issuer: TEST_CONFIG.IDP_ISSUER,
+      audience: 'medplum-web',
+      clientId: 'medplum-web',
+      clientSecret: TEST_CONFIG.IDP_CLIENT_SECRET,
+      tokenAuthMethod: 'client_secret_basic',
+      usePkce: false,
+    });
+    const membership = byKey<ProjectMembership>(MODEL_KEYS.webMembership);
+    expect(membership.accessPolicy?.reference).toBe(`AccessPolicy/${SEED_IDS.noAccessPolicy}`);
+    expect(byKey<AccessPolicy>(MODEL_KEYS.noAccessPolicy).resource).toBeUndefined();
+  });
+
+  it('proxy: confidential, admin membership (needed for on-behalf-of) with its own policy', () => {
+    expect(byKey<ClientApplication>(MODEL_KEYS.proxyClient).secret).toBe(TEST_CONFIG.PROXY_MEDPLUM_CLIENT_SECRET);
+    const membership = byKey<ProjectMembership>(MODEL_KEYS.proxyMembership);
+    expect(membership).toMatchObject({
+      admin: true,
+      user: { reference: `ClientApplication/${TEST_CONFIG.PROXY_MEDPLUM_CLIENT_ID}` },
+    });
+  });
+
+  it('device: confidential, publishes its JWKS, bound to its Device through the policy parameter', () => {
+    const device = byKey<ClientApplication>(MODEL_KEYS.deviceClient);
+    expect(device.jwksUri).toBe('http://localhost:3002/.well-known/jwks.json');
+    const membership = byKey<ProjectMembership>(MODEL_KEYS.deviceMembership);
+    expect(membership.admin).toBeUndefined();
+    expect(membership.accessPolicy).toBeUndefined();
+    expect(membership.access).toEqual([
+      {
+        policy: { reference: `AccessPolicy/${SEED_IDS.devicePolicy}` },
+        parameter: [
+          {
+            name: 'device',
+            valueReference: { reference: `Device/${SEED_IDS.analyzerDevice}`, display: 'Acme lab analyzer 1' },
+          },
+        ],
+      },
+    ]);
+    const policy = byKey<AccessPolicy>(MODEL_KEYS.devicePolicy);
+    expect(policy.resource?.map((r) => [r.resourceType, r.interaction?.join(',')])).toEqual([
+      ['ServiceRequest', 'read,search'],
+      ['Observation', 'create,read,search'],
+      ['DiagnosticReport', 'create,read,search'],
+    ]);
+    expect(policy.resource?.every((r) => r.criteria?.includes('%device'))).toBe(true);
+  });
+
+  it('options set token lifetimes and endpoints', () => {
+    const model = buildAuthModel(TEST_CONFIG, {
+      ...options,
+      accessTokenLifetime: '1m',
+      accessTokenLifetimes: { device: '30s' },
+      webOrigins: ['http://127.0.0.1:4000'],
+      webhookUrl: 'http://127.0.0.1:5555/hook',
+      deviceJwksUri: 'http://127.0.0.1:5555/jwks',
+    });
+    const get = (key: string) => model.entries.find((e) => e.key === key)?.resource as ClientApplication;
+    expect(get(MODEL_KEYS.webClient).accessTokenLifetime).toBe('1m');
+    expect(get(MODEL_KEYS.deviceClient).accessTokenLifetime).toBe('30s');
+    expect(get(MODEL_KEYS.deviceClient).jwksUri).toBe('http://127.0.0.1:5555/jwks');
+    expect(get(MODEL_KEYS.webClient).redirectUris).toEqual([
+      'http://127.0.0.1:4000/auth/callback',
+      'http://127.0.0.1:4000/',
+    ]);
+    const sub = model.entries.find((e) => e.key === MODEL_KEYS.labOrderSubscription)?.resource as Subscription;
+    expect(sub.channel.endpoint).toBe('http://127.0.0.1:5555/hook');
+  });
+});
+
+describe('the lab-order subscription', () => {
+  it('delivers new ServiceRequests for the analyzer, signed, with Basic credentials', () => {
+    const sub = byKey<Subscription>(MODEL_KEYS.labOrderSubscription);
+    expect(sub.status).toBe('active');
+    expect(sub.criteria).toBe(`ServiceRequest?performer=Device/${SEED_IDS.analyzerDevice}`);
+    expect(sub.channel).toMatchObject({ type: 'rest-hook', endpoint: 'http://localhost:3002/webhooks/medplum' });
+    const basic = Buffer.from('medplum-webhook:dev-only-webhook-password').toString('base64');
+    expect(sub.channel.header).toEqual([`Authorization: Basic ${basic}`]);
+    expect(sub.extension).toEqual([
+      { url: SUBSCRIPTION_EXTENSIONS.secret, valueString: TEST_CONFIG.DEVICE_WEBHOOK_SECRET },
+      { url: SUBSCRIPTION_EXTENSIONS.supportedInteraction, valueCode: 'create' },
+    ]);
+  });
+});

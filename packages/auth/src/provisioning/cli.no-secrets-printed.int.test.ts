@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_CONFIG } from './testing/config.ts';
+
+const run = promisify(execFile);
+const cli = join(import.meta.dirname, 'cli.ts');
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'auth-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The CLI in a folder without env files, with only PATH/HOME from this environment. */
+function cliEnv(extra: Record<string, string> = {}) {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...extra };
+}
+
+/** A non-loopback Medplum with real-looking values for everything provisioning writes. */
+const realSettings = {
+  MEDPLUM_BASE_URL: 'https://api.medplum.example/',
+  MEDPLUM_ADMIN_CLIENT_ID: 'admin',
+  MEDPLUM_ADMIN_CLIENT_SECRET: 'admin-secret-never-printed',
+  DEV_PRACTITIONER_EMAIL: 'dana@clinic.test',
+  DEV_PRACTITIONER_PASSWORD: 'a-real-password-1234',
+  IDP_CLIENT_SECRET: 'a-real-idp-secret-0123456789',
+  DEVICE_WEBHOOK_PASSWORD: 'a-real-webhook-password-123',
+  DEVICE_WEBHOOK_SECRET: 'a-real-webhook-hmac-secret-0123456789abcdef',
+};
+
+const secrets = [
+  TEST_CONFIG.PROXY_MEDPLUM_CLIENT_SECRET,
+  TEST_CONFIG.DEVICE_MEDPLUM_CLIENT_SECRET,
+  TEST_CONFIG.DEVICE_WEBHOOK_SECRET,
+  TEST_CONFIG.DEVICE_WEBHOOK_PASSWORD,
+  TEST_CONFIG.IDP_CLIENT_SECRET,
+  TEST_CONFIG.DEV_PRACTITIONER_PASSWORD,
+];
+
+// Each case starts a Node process; generous per-test time, no timing assertions.
+describe('provisioning CLI', { timeout: 60_000 }, () => {
+  it('seed writes the Bundle (mode 0600) and prints no secret', async () => {
+    const out = join(dir, 'seed.json');
+    const { stdout, stderr } = await run(process.execPath, [cli, 'seed', '--out', out], { cwd: dir, env: cliEnv() });
+    const bundle = JSON.parse(await readFile(out, 'utf8'));
+    expect(bundle.resourceType).toBe('Bundle');
+    expect((await stat(out)).mode & 0o777).toBe(0o600);
+    for (const secret of secrets) expect(stdout + stderr).not.toContain(secret);
+  });
+
+  it('provision refuses to run without admin credentials, and says which variables it needs', async () => {
+    const error = await run(process.execPath, [cli, 'provision'], { cwd: dir, env: cliEnv() }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('MEDPLUM_ADMIN_CLIENT_ID');
+    expect(error.stderr).toContain('MEDPLUM_ADMIN_CLIENT_SECRET');
+  });
+
+  it('provision reports a Medplum it cannot sign in to, without the secret', async () => {
+    const error = await run(process.execPath, [cli, 'provision', '--check'], {
+      cwd: dir,
+      env: cliEnv({
+        MEDPLUM_BASE_URL: 'http://127.0.0.1:9/',
+        MEDPLUM_ADMIN_CLIENT_ID: 'admin',
+        MEDPLUM_ADMIN_CLIENT_SECRET: 'admin-secret-never-printed',
+      }),
+    }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('could not sign in');
+    expect(error.stdout + error.stderr).not.toContain('admin-secret-never-printed');
+  });
+
+  it('refuses the placeholder practitioner email against a real (non-loopback) Medplum', async () => {
+    const error = await run(process.execPath, [cli, 'provision'], {
+      cwd: dir,
+      env: cliEnv({ ...realSettings, DEV_PRACTITIONER_EMAIL: 'practitioner@example.com' }),
+    }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('placeholder address');
+  });
+
+  it('against a real Medplum, needs no client secrets (Medplum makes them) but refuses dev-default secrets it would write', async () => {
+    const error = await run(process.execPath, [cli, 'provision'], {
+      cwd: dir,
+      env: cliEnv({ ...realSettings, DEVICE_WEBHOOK_SECRET: '' }),
+    }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('DEVICE_WEBHOOK_SECRET');
+    expect(error.stderr).not.toContain('PROXY_MEDPLUM_CLIENT_SECRET');
+    expect(error.stderr).not.toContain('DEVICE_MEDPLUM_CLIENT_SECRET');
+  });
+
+  it('refuses an unknown command', async () => {
+    const error = await run(process.execPath, [cli, 'frobnicate'], { cwd: dir, env: cliEnv() }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('usage');
+  });
+});

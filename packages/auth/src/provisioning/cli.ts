@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+/**
+ *   node src/provisioning/cli.ts seed [--out FILE] [--access-token-lifetime 1h]
+ *       writes the emulator's seed Bundle (mode 0600: it holds the dev secrets); default .data/emulator-seed.json
+ *   node src/provisioning/cli.ts provision [--check] [--env-file FILE]
+ *       makes the project of MEDPLUM_ADMIN_CLIENT_ID (a project-admin ClientApplication) at MEDPLUM_BASE_URL match
+ *       the model; new client ids and secrets go to .env.local (or --env-file), never to the terminal.
+ *       --check changes nothing and exits 1 when the project drifted from the model.
+ */
+import { ClientStorage, MedplumClient, MemoryStorage, normalizeErrorString } from '@medplum/core';
+import { isLoopbackUrl } from '@org/config';
+import { loadProvisioningEnv } from '../env.ts';
+import { updateEnvFile } from './env-file.ts';
+import { buildAuthModel, buildEmulatorSeed, MODEL_KEYS } from './model.ts';
+import { provisionProject } from './provision.ts';
+
+const ENV_NAMES: Record<string, { id: string; secret?: string }> = {
+  [MODEL_KEYS.webClient]: { id: 'NEXT_PUBLIC_MEDPLUM_CLIENT_ID' },
+  [MODEL_KEYS.proxyClient]: { id: 'PROXY_MEDPLUM_CLIENT_ID', secret: 'PROXY_MEDPLUM_CLIENT_SECRET' },
+  [MODEL_KEYS.deviceClient]: { id: 'DEVICE_MEDPLUM_CLIENT_ID', secret: 'DEVICE_MEDPLUM_CLIENT_SECRET' },
+};
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+async function seed(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, 'access-token-lifetime': { type: 'string' } },
+  });
+  const { config } = loadProvisioningEnv('seed');
+  const file = values.out ?? '.data/emulator-seed.json';
+  const bundle = buildEmulatorSeed(config, {
+    ...(values['access-token-lifetime'] ? { accessTokenLifetime: values['access-token-lifetime'] } : {}),
+  });
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(bundle, null, 2)}\n`, { mode: 0o600 });
+  out(`wrote ${bundle.entry?.length ?? 0} resources to ${file} (contains dev secrets; mode 0600)`);
+}
+
+async function provision(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { check: { type: 'boolean' }, 'env-file': { type: 'string' } } });
+  const { config, admin, envLocalFile } = loadProvisioningEnv('provision');
+  if (!admin) {
+    fail(
+      'provision needs a project-admin ClientApplication of the target project:\n' +
+        '  MEDPLUM_ADMIN_CLIENT_ID    its id\n  MEDPLUM_ADMIN_CLIENT_SECRET  its secret\n' +
+        '(in the environment or .env.local; create it in the Medplum app under Project Admin > Clients and make its membership admin)'
+    );
+  }
+  if (!isLoopbackUrl(config.MEDPLUM_BASE_URL) && /@example\.(com|org|net)$/i.test(config.DEV_PRACTITIONER_EMAIL)) {
+    fail(
+      'DEV_PRACTITIONER_EMAIL is a placeholder address. Medplum users are global: inviting it on a real server would ' +
+        'add whoever owns that address to your project. Set it to an address you control.'
+    );
+  }
+  const medplum = new MedplumClient({
+    baseUrl: config.MEDPLUM_BASE_URL,
+    clientId: admin.clientId,
+    storage: new ClientStorage(new MemoryStorage()),
+    cacheTime: 0,
+  });
+  try {
+    await medplum.startClientLogin(admin.clientId, admin.clientSecret);
+  } catch (error) {
+    fail(`could not sign in to ${config.MEDPLUM_BASE_URL} as the admin client: ${normalizeErrorString(error)}`);
+  }
+  const model = buildAuthModel(config);
+  const check = values.check ?? false;
+  out(`${check ? 'checking' : 'provisioning'} ${config.MEDPLUM_BASE_URL} with ClientApplication/${admin.clientId}`);
+  const report = await provisionProject(medplum, model, { check, log: (line) => out(`  ${line}`) });
+  const { counts } = report;
+  out(
+    `project ${report.projectId}: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged` +
+      (check ? `, ${counts.drift} drifted, ${counts.missing} missing` : '')
+  );
+  if (report.newClients.length > 0) {
+    const assignments: Record<string, string> = {};
+    for (const client of report.newClients) {
+      const names = ENV_NAMES[client.key];
+      if (!names) continue;
+      assignments[names.id] = client.clientId;
+      if (names.secret && client.clientSecret) assignments[names.secret] = client.clientSecret;
+    }
+    const file = values['env-file'] ?? envLocalFile;
+    const written = await updateEnvFile(file, assignments);
+    out(`wrote ${written.join(', ')} to ${file} (values not shown)`);
+  }
+  if (check && counts.drift + counts.missing > 0) process.exit(1);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+try {
+  if (command === 'seed') await seed(rest);
+  else if (command === 'provision') await provision(rest);
+  else fail('usage: cli.ts seed [--out FILE] [--access-token-lifetime 1h] | provision [--check] [--env-file FILE]');
+} catch (error) {
+  fail(`failed: ${normalizeErrorString(error)}`);
+}

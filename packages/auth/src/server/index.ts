@@ -1,0 +1,39 @@
+/**
+ * Pattern 2, server side: one long-lived client per ClientApplication, held by a trusted server (the proxy/BFF).
+ * Server only: it holds a client secret or private key.
+ *
+ *   const medplum = createServiceClient({
+ *     baseUrl: config.MEDPLUM_BASE_URL,
+ *     credentials: clientCredentials({ clientId: config.PROXY_MEDPLUM_CLIENT_ID, clientSecret: config.PROXY_MEDPLUM_CLIENT_SECRET }),
+ *   });
+ *   const patients = await medplum.onBehalfOf(session.membership).searchResources('Patient');
+ */
+export {
+  CLIENT_ASSERTION_ALGORITHMS,
+  type ClientAssertionAlgorithm,
+  type ClientAssertionKey,
+  type ClientAssertionOptions,
+  MAX_ASSERTION_LIFETIME_SECONDS,
+  signClientAssertion,
+} from '../node/client-assertion.ts';
+export {
+  basicAuth,
+  type CredentialContext,
+  type CredentialMethod,
+  type CredentialStrategy,
+  clientCredentials,
+  privateKeyJwt,
+} from '../node/credentials.ts';
+export {
+  ON_BEHALF_OF_HEADER,
+  type OnBehalfOfReference,
+  type OnBehalfOfType,
+  onBehalfOfValue,
+} from '../node/on-behalf-of.ts';
+export {
+  createServiceClient,
+  type FhirCalls,
+  outcomeStatus,
+  type ServiceClient,
+  type ServiceClientOptions,
+} from '../node/service-client.ts';

@@ -1,0 +1,115 @@
+import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/core';
+import type { Communication } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { basicAuth, clientCredentials } from '../node/credentials.ts';
+import { createServiceClient } from '../node/service-client.ts';
+import { SEED_IDS } from '../provisioning/ids.ts';
+import { startSeededEmulator } from '../testing/emulator.ts';
+
+let env: Awaited<ReturnType<typeof startSeededEmulator>>;
+beforeAll(async () => {
+  env = await startSeededEmulator();
+});
+afterAll(async () => {
+  await env?.emulator.stop();
+});
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof OperationOutcomeError && isOperationOutcome(error.outcome)
+    ? getStatus(error.outcome)
+    : undefined;
+}
+
+function proxy(mode: 'token' | 'basic' = 'token') {
+  const credentials = {
+    clientId: env.config.PROXY_MEDPLUM_CLIENT_ID,
+    clientSecret: env.config.PROXY_MEDPLUM_CLIENT_SECRET,
+  };
+  return createServiceClient({
+    baseUrl: env.emulator.url,
+    credentials: mode === 'token' ? clientCredentials(credentials) : basicAuth(credentials),
+  });
+}
+
+const practitioner = `Practitioner/${SEED_IDS.practitioner}`;
+const practitionerMembership = `ProjectMembership/${SEED_IDS.practitionerMembership}`;
+const receptionist = `ProjectMembership/${SEED_IDS.receptionistMembership}`;
+
+describe.each(['token', 'basic'] as const)('on-behalf-of against the emulator (%s)', (mode) => {
+  it('a write made for a user carries meta.author = the ClientApplication and meta.onBehalfOf = the user', async () => {
+    const client = proxy(mode);
+    const note = await client.onBehalfOf(practitionerMembership).createResource<Communication>({
+      resourceType: 'Communication',
+      status: 'completed',
+      payload: [{ contentString: 'written for the practitioner' }],
+    });
+    expect(note.meta?.author?.reference).toBe(`ClientApplication/${env.config.PROXY_MEDPLUM_CLIENT_ID}`);
+    expect(note.meta?.onBehalfOf?.reference).toBe(practitioner);
+  });
+
+  it('a user whose policy forbids a type is refused although the service identity is admin', async () => {
+    const client = proxy(mode);
+    await expect(client.searchResources('Observation')).resolves.toBeDefined();
+    const error = await client
+      .onBehalfOf(receptionist)
+      .searchResources('Observation')
+      .catch((e) => e);
+    expect(statusOf(error)).toBe(403);
+  });
+
+  it('never bleeds between concurrent requests for different users', async () => {
+    const client = proxy(mode);
+    const calls = Array.from({ length: 120 }, async (_, i) => {
+      switch (i % 3) {
+        case 0: {
+          // Practitioner: may write notes; the note records them.
+          const note = await client
+            .onBehalfOf(i % 2 ? practitioner : practitionerMembership)
+            .createResource<Communication>({
+              resourceType: 'Communication',
+              status: 'completed',
+              payload: [{ contentString: `note ${i}` }],
+            });
+          return note.meta?.onBehalfOf?.reference === practitioner
+            ? 'ok'
+            : `wrong onBehalfOf ${note.meta?.onBehalfOf?.reference}`;
+        }
+        case 1: {
+          // Receptionist: may not read Observations; if the practitioner's (or the admin's) rights bled in, this passes.
+          const error = await client
+            .onBehalfOf(receptionist)
+            .searchResources('Observation')
+            .catch((e) => e);
+          return statusOf(error) === 403 ? 'ok' : 'receptionist was not refused';
+        }
+        default: {
+          // Receptionist's writes: refused too.
+          const error = await client
+            .onBehalfOf(receptionist)
+            .createResource<Communication>({ resourceType: 'Communication', status: 'completed' })
+            .catch((e) => e);
+          return statusOf(error) === 403 ? 'ok' : 'receptionist write was not refused';
+        }
+      }
+    });
+    const outcomes = await Promise.all(calls);
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
+  });
+});
+
+describe('on-behalf-of needs an admin membership', () => {
+  it('the device identity (not admin) is refused with 403', async () => {
+    const device = createServiceClient({
+      baseUrl: env.emulator.url,
+      credentials: clientCredentials({
+        clientId: env.config.DEVICE_MEDPLUM_CLIENT_ID,
+        clientSecret: env.config.DEVICE_MEDPLUM_CLIENT_SECRET,
+      }),
+    });
+    const error = await device
+      .onBehalfOf(practitionerMembership)
+      .searchResources('ServiceRequest')
+      .catch((e) => e);
+    expect(statusOf(error)).toBe(403);
+  });
+});
