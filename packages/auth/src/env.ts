@@ -1,8 +1,6 @@
 /**
- * The only file of @org/auth that reads the environment: configuration for the provisioning CLI.
+ * The only file of @org/auth that loads configuration (through @org/config): for the provisioning CLI.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { parseEnv } from 'node:util';
 import {
   composeSchemas,
   defaultEnvFiles,
@@ -11,6 +9,7 @@ import {
   identityProviderSchema,
   loadConfigOrExit,
   medplumSchema,
+  provisioningSchema,
   proxySchema,
   webBrowserSchema,
 } from '@org/config';
@@ -42,7 +41,8 @@ export function loadProvisioningEnv(command: 'seed' | 'provision') {
           identityProviderSchema,
           proxySchema.pick({ PROXY_MEDPLUM_CLIENT_ID: true }),
           deviceSchema.omit({ DEVICE_MEDPLUM_CLIENT_SECRET: true, DEVICE_AUTH_METHOD: true, DEVICE_DATA_DIR: true }),
-          devUserSchema
+          devUserSchema,
+          provisioningSchema
         );
   const loaded = loadConfigOrExit(schema, { envFiles: files }) as Record<string, unknown>;
   const config = {
@@ -50,13 +50,8 @@ export function loadProvisioningEnv(command: 'seed' | 'provision') {
     DEVICE_MEDPLUM_CLIENT_SECRET: '',
     ...loaded,
   } as AuthModelConfig & { MEDPLUM_BASE_URL: string };
-  const fromFiles: Record<string, string | undefined> = Object.assign(
-    {},
-    ...files.filter((f) => existsSync(f)).map((f) => parseEnv(readFileSync(f, 'utf8')))
-  );
-  const read = (name: string) => process.env[name] ?? fromFiles[name];
-  const clientId = read('MEDPLUM_ADMIN_CLIENT_ID');
-  const clientSecret = read('MEDPLUM_ADMIN_CLIENT_SECRET');
+  const clientId = loaded.MEDPLUM_ADMIN_CLIENT_ID as string | undefined;
+  const clientSecret = loaded.MEDPLUM_ADMIN_CLIENT_SECRET as string | undefined;
   return {
     config,
     /** A project-admin ClientApplication of the target project (not needed for `seed`). */

@@ -88,6 +88,19 @@ export function secret(devDefault: string, info: { description: string; minLengt
   });
 }
 
+/** A secret with no default: only some commands need it, and they say so when it is missing. */
+export function optionalSecret(info: { description: string; minLength: number }) {
+  const schema = z
+    .string()
+    .min(info.minLength, { error: `must be at least ${info.minLength} characters` })
+    .optional();
+  return withInfo(schema, {
+    description: info.description,
+    example: `<the secret shown once when the ClientApplication was created>`,
+    secret: true,
+  });
+}
+
 /** Secret schemas → their public development default. */
 export const devDefaults = new WeakMap<z.ZodType, string>();
 

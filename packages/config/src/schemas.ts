@@ -4,6 +4,7 @@ import {
   endpointUrl,
   httpUrl,
   oneOf,
+  optionalSecret,
   optionalText,
   originList,
   port,
@@ -136,6 +137,21 @@ export const devUserSchema = z.object({
   }),
 });
 
+/**
+ * `pnpm medplum:provision`: a project-admin ClientApplication of the target project. No defaults: against the local
+ * emulator there is nothing to provision (it starts from the seed).
+ */
+export const provisioningSchema = z.object({
+  MEDPLUM_ADMIN_CLIENT_ID: optionalText({
+    description: 'Id of a project-admin ClientApplication that `pnpm medplum:provision` signs in with',
+    example: '<ClientApplication id from Project Admin > Clients>',
+  }),
+  MEDPLUM_ADMIN_CLIENT_SECRET: optionalSecret({
+    description: 'Secret of that admin ClientApplication',
+    minLength: 16,
+  }),
+});
+
 type ShapeOf<T> = T extends z.ZodObject<infer S> ? S : never;
 type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void
   ? I
@@ -164,4 +180,5 @@ export const allSchemas = {
   device: deviceSchema,
   emulator: emulatorSchema,
   devUser: devUserSchema,
+  provisioning: provisioningSchema,
 } as const;

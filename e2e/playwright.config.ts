@@ -1,0 +1,87 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineConfig } from '@playwright/test';
+
+/**
+ * The whole stack as real processes on the ports `pnpm dev` uses (the web build inlined them, and the seed's redirect
+ * URIs and webhook endpoint name them): the emulator with Acme SSO, the device, the proxy and the production build of
+ * the web app. Data lives in a fresh temporary folder. If a port is taken (a running `pnpm dev`?), Playwright stops at
+ * once with "… is already used" rather than testing whatever holds it.
+ */
+const root = join(import.meta.dirname, '..');
+const dataDir = mkdtempSync(join(tmpdir(), 'org-e2e-'));
+const seedFile = join(dataDir, 'seed.json');
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const env = { DEVICE_DATA_DIR: join(dataDir, 'device') };
+
+export default defineConfig({
+  testDir: './tests',
+  testMatch: '**/*.spec.ts',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  // Generous: these machines are often busy (2 cores shared with builds). Nothing here measures time.
+  timeout: 120_000,
+  expect: { timeout: 20_000 },
+  outputDir: '.cache/playwright',
+  reporter: [['list'], ['json', { outputFile: '.cache/test-results/playwright.json' }]],
+  use: {
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: [
+    {
+      command: `node packages/auth/src/provisioning/cli.ts seed --out ${seedFile} && node packages/medplum-emulator/src/cli.ts --seed ${seedFile}`,
+      cwd: root,
+      url: 'http://localhost:8103/.well-known/openid-configuration',
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env,
+    },
+    {
+      command: 'node src/cli.ts run',
+      cwd: join(root, 'apps/device'),
+      url: 'http://localhost:3002/healthz',
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env,
+    },
+    {
+      command: 'node src/server.ts',
+      cwd: join(root, 'apps/proxy'),
+      url: 'http://localhost:3001/healthz',
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env,
+    },
+    {
+      // `node` directly, not `pnpm start`, so Playwright can stop the server it started.
+      command: 'node node_modules/next/dist/bin/next start --port 3000',
+      cwd: join(root, 'apps/web'),
+      url: 'http://localhost:3000',
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env,
+    },
+  ],
+});
