@@ -1,5 +1,6 @@
 import { notFound } from '@medplum/core';
 import { Hono } from 'hono';
+import { adminRoutes } from './admin/routes.ts';
 import { authRoutes } from './auth/routes.ts';
 import { fhirRoutes } from './fhir/routes.ts';
 import type { AppEnv } from './http/app-env.ts';
@@ -28,6 +29,7 @@ export function createEmulatorApp(services: EmulatorServices): Hono {
   routes.route('/', sessionRoutes(services));
   routes.route('/', authRoutes(services));
   routes.route('/', fhirRoutes(services));
+  routes.route('/', adminRoutes(services));
   routes.get('/healthcheck', (c) => c.json({ ok: true }));
 
   const app = new Hono();

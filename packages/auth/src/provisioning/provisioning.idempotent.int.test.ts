@@ -45,12 +45,9 @@ let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let admin: MedplumClient;
 const model = buildAuthModel(TEST_CONFIG, { bcryptRounds: 4 });
 
-// NOT RUN YET: the emulator does not serve Medplum's admin API (its README lists /admin/* as a non-goal), and creating
-// a ClientApplication with its membership, or a practitioner user, needs `POST admin/projects/:projectId/client` and
-// `POST admin/projects/:projectId/invite` on a real Medplum. Remove `.skip` once the emulator serves both; until then
-// provisioning.idempotent.test.ts covers the same properties against a double of those endpoints, and
-// provisioning.seed-matches-model.int.test.ts runs provisioning for real against the seeded emulator.
-describe.skip('provisioning an empty project (needs the emulator to serve admin/projects/:id/client and /invite)', () => {
+// Creating a ClientApplication with its membership, and a practitioner user, goes through Medplum's admin API
+// (`POST admin/projects/:projectId/client` and `/invite`), which the emulator serves like a real Medplum.
+describe('provisioning an empty project through the admin and FHIR APIs', () => {
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, seed: emptyProject, authRateLimit: 100_000, log: () => {} });
     admin = new MedplumClient({

@@ -10,9 +10,20 @@ export function findClient(repo: EmulatorRepository, id: string | undefined): Wi
   return repo.list<ClientApplication>('ClientApplication').find((client) => client.id === id);
 }
 
-export function findUserByEmail(repo: EmulatorRepository, email: string): WithId<User> | undefined {
+/**
+ * The User with this email. With `scope`, only a User of that project (`scope.project` = `Project/<id>`), or with
+ * `scope.project` undefined only a server-wide User (no `project`), as Medplum's `getUserByEmailInProject` /
+ * `getUserByEmailWithoutProject` look them up.
+ */
+export function findUserByEmail(
+  repo: EmulatorRepository,
+  email: string,
+  scope?: { project: string | undefined }
+): WithId<User> | undefined {
   const wanted = email.trim().toLowerCase();
-  return repo.list<User>('User').find((user) => user.email?.toLowerCase() === wanted);
+  return repo
+    .list<User>('User')
+    .find((user) => user.email?.toLowerCase() === wanted && (!scope || user.project?.reference === scope.project));
 }
 
 export function findMembership(

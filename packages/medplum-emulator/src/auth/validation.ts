@@ -2,7 +2,8 @@ import { OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 
 export interface FieldProblem {
-  field: string;
+  /** Unset for a rule over several fields (express-validator's `oneOf`), which Medplum reports without `expression`. */
+  field?: string;
   message: string;
 }
 
@@ -13,7 +14,7 @@ export function invalidRequest(problems: FieldProblem[]): OperationOutcomeError 
     issue: problems.map(({ field, message }) => ({
       severity: 'error',
       code: 'invalid',
-      expression: [field],
+      ...(field ? { expression: [field] } : {}),
       details: { text: message },
     })),
   };
@@ -29,4 +30,17 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function isEmail(value: unknown): value is string {
   return typeof value === 'string' && EMAIL.test(value);
+}
+
+/** `{reference: 'Type/id'}`, of the given type when one is named. */
+export function isReference(value: unknown, resourceType?: string): value is { reference: string } {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
+  const reference = (value as { reference?: unknown }).reference;
+  if (typeof reference !== 'string') return false;
+  const [type, id, ...rest] = reference.split('/');
+  return Boolean(type && id && rest.length === 0 && (!resourceType || type === resourceType));
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return Boolean(value) && typeof value === 'object' && !Array.isArray(value);
 }

@@ -10,7 +10,7 @@ import { FHIR_JSON, sendOutcome } from '../http/outcomes.ts';
 import { requireAuth } from '../http/require-auth.ts';
 import type { EmulatorServices } from '../services.ts';
 import { smartConfiguration } from '../wellknown.ts';
-import { ScopedRepository } from './scoped-repository.ts';
+import { callerRepository, fhirBaseUrl } from './repositories.ts';
 
 const FHIR_PREFIX = '/fhir/R4/';
 
@@ -20,7 +20,6 @@ const EXTENDED_ONLY_META = ['author', 'project', 'account', 'compartment'] as co
 /** `/fhir/R4/*` through FhirRouter, with the caller's ScopedRepository. */
 export function fhirRoutes(services: EmulatorServices): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  const fhirBaseUrl = `${services.baseUrl}fhir/R4/`;
 
   app.get('/fhir/R4/.well-known/smart-configuration', (c) => c.json(smartConfiguration(services)));
   app.get('/fhir/R4/.well-known/smart-styles.json', (c) => c.json({}));
@@ -28,18 +27,7 @@ export function fhirRoutes(services: EmulatorServices): Hono<AppEnv> {
   app.get('/fhir/R4/metadata', (c) => c.json(capabilityStatement(services), 200, { 'Content-Type': FHIR_JSON }));
 
   app.all('/fhir/R4/*', requireAuth(services), async (c) => {
-    const caller = c.get('caller');
-    const repo = new ScopedRepository(
-      services.repo,
-      {
-        accessPolicy: caller.accessPolicy,
-        author: caller.author,
-        ...(caller.onBehalfOf ? { onBehalfOf: caller.onBehalfOf } : {}),
-        ...(caller.projectId ? { projectId: caller.projectId } : {}),
-        fhirBaseUrl,
-      },
-      (event) => services.dispatcher.notify(event)
-    );
+    const repo = callerRepository(services, c.get('caller'));
     const url = new URL(c.req.url);
     const relative = url.pathname.slice(url.pathname.indexOf(FHIR_PREFIX) + FHIR_PREFIX.length) + url.search;
     const body = ['POST', 'PUT', 'PATCH'].includes(c.req.method) ? await readFhirBody(c) : undefined;
@@ -56,21 +44,37 @@ export function fhirRoutes(services: EmulatorServices): Hono<AppEnv> {
       repo
     );
     if (!resource) return sendOutcome(c, outcome);
-    const extended = (c.req.header('x-medplum') ?? '').toLowerCase() === 'extended';
-    const output = extended ? resource : withoutExtendedMeta(resource);
-    const status = getStatus(outcome) as ContentfulStatusCode;
-    const headers: Record<string, string> = { 'Content-Type': FHIR_JSON };
-    if (resource.meta?.versionId && resource.resourceType !== 'Bundle') {
-      headers.ETag = `W/"${resource.meta.versionId}"`;
-      if (resource.meta.lastUpdated) headers['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
-      if (status === 201) {
-        headers.Location = `${fhirBaseUrl}${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
-      }
-    }
-    return c.body(JSON.stringify(output), status, headers);
+    return sendResource(c, services, resource, getStatus(outcome) as ContentfulStatusCode);
   });
 
   return app;
+}
+
+/**
+ * A resource as Medplum's `sendResponse` answers it: FHIR JSON, `ETag` / `Last-Modified` from its meta, `Location` on
+ * 201, and the extended-only meta fields removed unless the request said `X-Medplum: extended`.
+ */
+export function sendResource(
+  c: Context,
+  services: EmulatorServices,
+  resource: Resource,
+  status: ContentfulStatusCode
+): Response {
+  const headers: Record<string, string> = { 'Content-Type': FHIR_JSON };
+  if (resource.meta?.versionId && resource.resourceType !== 'Bundle') {
+    headers.ETag = `W/"${resource.meta.versionId}"`;
+    if (resource.meta.lastUpdated) headers['Last-Modified'] = new Date(resource.meta.lastUpdated).toUTCString();
+    if (status === 201) {
+      headers.Location = `${fhirBaseUrl(services)}${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
+    }
+  }
+  return c.body(JSON.stringify(forRequest(c, resource)), status, headers);
+}
+
+/** The resource as the request may see it: without `X-Medplum: extended`, no `meta.author/project/account/compartment`. */
+export function forRequest<T extends Resource>(c: Context, resource: T): T {
+  const extended = (c.req.header('x-medplum') ?? '').toLowerCase() === 'extended';
+  return extended ? resource : withoutExtendedMeta(resource);
 }
 
 /** FHIR bodies come as application/fhir+json, application/json or application/json-patch+json; a search POST as a form. */
@@ -121,7 +125,7 @@ function capabilityStatement(services: EmulatorServices) {
   };
 }
 
-function withoutExtendedMeta(resource: Resource): Resource {
+function withoutExtendedMeta<T extends Resource>(resource: T): T {
   return JSON.parse(JSON.stringify(resource), (key, value: unknown) => {
     if (key === 'meta' && value && typeof value === 'object') {
       const meta = { ...(value as Record<string, unknown>) };
@@ -129,5 +133,5 @@ function withoutExtendedMeta(resource: Resource): Resource {
       return meta;
     }
     return value;
-  }) as Resource;
+  }) as T;
 }
