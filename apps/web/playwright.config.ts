@@ -1,0 +1,59 @@
+import { defineConfig, devices } from '@playwright/test';
+
+/**
+ * Browser tests against a production build (`next build` runs first: turbo's `test` depends on `build`) and a started
+ * emulator. The ports are the defaults the build inlined (NEXT_PUBLIC_*) and the seed's redirect URIs name; if one is
+ * taken, Playwright stops at once with "… is already used" rather than testing whatever holds it.
+ */
+const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const webUrl = 'http://localhost:3000';
+const emulatorUrl = process.env.NEXT_PUBLIC_MEDPLUM_BASE_URL ?? 'http://localhost:8103/';
+
+export default defineConfig({
+  testDir: './tests',
+  testMatch: '**/*.spec.ts',
+  fullyParallel: true,
+  workers: 2,
+  retries: 0,
+  // Generous: the machines this runs on are often busy (2 cores shared with builds).
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  outputDir: '.cache/playwright',
+  reporter: [['list'], ['json', { outputFile: '.cache/test-results/playwright.json' }]],
+  use: {
+    baseURL: webUrl,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'], channel: undefined } }],
+  webServer: [
+    {
+      command: 'node tests/support/emulator.ts',
+      url: new URL('.well-known/openid-configuration', emulatorUrl).toString(),
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // `node` directly, not `pnpm start`: Playwright can then stop the server it started.
+      command: 'node node_modules/next/dist/bin/next start --port 3000',
+      url: webUrl,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
+});

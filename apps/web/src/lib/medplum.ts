@@ -1,0 +1,42 @@
+/**
+ * The app's single MedplumClient (one per browser tab) and its sign-in methods, from `@org/auth/browser` and the
+ * public configuration. Components get the client through `MedplumProvider` / `useMedplum()`; nothing else creates one.
+ */
+import { type BrowserAuth, type CallbackResult, createBrowserAuth } from '@org/auth/browser';
+import { CALLBACK_PATH, env, STORAGE_PREFIX } from '../env.ts';
+
+/** Pages where a failed token request is shown on the page instead of sending the user back to sign in. */
+const SIGN_IN_PATHS = new Set(['/signin', CALLBACK_PATH]);
+
+let auth: BrowserAuth | undefined;
+
+export function getAuth(): BrowserAuth {
+  auth ??= createBrowserAuth(env, {
+    callbackPath: CALLBACK_PATH,
+    storagePrefix: STORAGE_PREFIX,
+    clientOptions: {
+      // The refresh token was refused or has expired: the session is over (the SDK has cleared its tokens).
+      onUnauthenticated: () => {
+        if (typeof window !== 'undefined' && !SIGN_IN_PATHS.has(window.location.pathname)) {
+          window.location.assign('/signin?reason=session-ended');
+        }
+      },
+    },
+  });
+  return auth;
+}
+
+const callbacks = new Map<string, Promise<CallbackResult>>();
+
+/**
+ * `handleCallback` once per callback URL: an authorization code is single-use (a second exchange revokes the login),
+ * and React runs effects twice in development.
+ */
+export function handleCallbackOnce(search: string): Promise<CallbackResult> {
+  let result = callbacks.get(search);
+  if (!result) {
+    result = getAuth().handleCallback(search);
+    callbacks.set(search, result);
+  }
+  return result;
+}

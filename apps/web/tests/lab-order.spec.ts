@@ -1,0 +1,39 @@
+import { SEED_IDS } from '@org/auth/provisioning';
+import { postResultsAsDevice } from './support/device.ts';
+import { expect, expectSignedIn, signInWithPassword, test } from './support/fixtures.ts';
+
+test('order a lab test for a patient, see it listed, and see its results arrive without a reload', async ({ page }) => {
+  await signInWithPassword(page);
+  await expectSignedIn(page);
+
+  await page.getByTestId('patient-list').getByRole('link', { name: 'Maria Garcia' }).click();
+  await expect(page.getByTestId('patient-name')).toContainText('Maria Garcia');
+
+  await page.getByRole('button', { name: 'Order lab test' }).click();
+  const order = page.getByTestId('lab-order').first();
+  await expect(order).toContainText('CBC panel');
+  await expect(order).toContainText('Acme lab analyzer 1');
+  await expect(order.getByTestId('report-status')).toHaveText('awaiting results');
+  const orderId = await order.getAttribute('data-order-id');
+  expect(orderId).toBeTruthy();
+
+  // The analyzer posts its results with its own credentials; the page shows them on its next poll.
+  await postResultsAsDevice(orderId as string, SEED_IDS.patientMaria);
+  const card = page.locator(`[data-order-id="${orderId}"]`);
+  await expect(card.getByTestId('report-status')).toHaveText('report final', { timeout: 20_000 });
+  await expect(card.getByTestId('results')).toContainText('13.9 g/dL');
+  await expect(card).toContainText('Within normal limits (simulated)');
+});
+
+test('create a new patient', async ({ page }) => {
+  await signInWithPassword(page);
+  await expectSignedIn(page);
+  await page.getByRole('link', { name: 'New patient' }).first().click();
+  const family = `Tester${Date.now()}`;
+  await page.getByRole('textbox', { name: 'Given name' }).fill('Ada');
+  await page.getByRole('textbox', { name: 'Family name' }).fill(family);
+  await page.getByRole('button', { name: 'Create patient' }).click();
+  await expect(page.getByTestId('patient-name')).toContainText(`Ada ${family}`);
+  await page.getByRole('link', { name: 'Dashboard' }).click();
+  await expect(page.getByTestId('patient-list')).toContainText(`Ada ${family}`);
+});

@@ -1,0 +1,100 @@
+import { expect, expectSignedIn, practitioner, signInWithPassword, storedLogin, test } from './support/fixtures.ts';
+
+test.describe('sign-in', () => {
+  test('email and password (SignInForm, PKCE)', async ({ page }) => {
+    await signInWithPassword(page);
+    await expectSignedIn(page);
+    await expect(page.getByTestId('scopes')).toContainText('offline_access');
+    await expect(page.getByTestId('project')).not.toHaveText('—');
+    const login = await storedLogin(page);
+    expect(login?.accessToken).toBeTruthy();
+    expect(login?.refreshToken).toBeTruthy();
+  });
+
+  test('a wrong password is shown on the page', async ({ page }) => {
+    await signInWithPassword(page, 'not-the-password');
+    await expect(page.getByText('Email or password is invalid')).toBeVisible();
+    await expect(page).toHaveURL(/\/signin/);
+    expect(await storedLogin(page)).toBeNull();
+  });
+
+  test('"Continue with Medplum" (redirect to Medplum\'s sign-in page and back with a code)', async ({ page }) => {
+    await page.goto('/signin');
+    await page.getByRole('button', { name: 'Continue with Medplum' }).click();
+    await expect(page).toHaveURL(/localhost:8103\/oauth2\/authorize/);
+    await page.getByLabel('Email').fill(practitioner.email);
+    await page.getByLabel('Password', { exact: true }).fill(practitioner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectSignedIn(page);
+  });
+
+  test('"Continue with Acme SSO" (external identity provider → Medplum /auth/external → back)', async ({ page }) => {
+    await page.goto('/signin');
+    await page.getByRole('button', { name: 'Continue with Acme SSO' }).click();
+    await expect(page).toHaveURL(/localhost:8104\//);
+    await page.getByLabel('Email').fill(practitioner.email);
+    await page.getByLabel('Password', { exact: true }).fill(practitioner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // oidc-provider may ask for consent the first time.
+    const consent = page.getByRole('button', { name: /continue|allow|authorize/i });
+    await Promise.race([page.waitForURL(/localhost:3000\/dashboard$/), consent.click().catch(() => undefined)]);
+    await expectSignedIn(page);
+  });
+
+  test('a callback error is shown on the page', async ({ page }) => {
+    await page.goto('/auth/callback?error=access_denied&error_description=The+user+cancelled+the+sign-in');
+    const alert = page.getByTestId('callback-error');
+    await expect(alert).toContainText('Sign-in failed');
+    await expect(alert).toContainText('access_denied');
+    await expect(alert).toContainText('The user cancelled the sign-in');
+  });
+
+  test('an invalid or reused code is shown on the page', async ({ page }) => {
+    await page.goto('/auth/callback?code=not-a-real-code');
+    const alert = page.getByTestId('callback-error');
+    await expect(alert).toContainText('invalid_grant');
+  });
+
+  test('a forged state is refused before any code exchange', async ({ page }) => {
+    await page.goto('/auth/callback?code=whatever&state=forged');
+    await expect(page.getByTestId('callback-error')).toContainText('state_mismatch');
+  });
+
+  test('the signed-in area sends strangers to sign in', async ({ page }) => {
+    await page.goto('/dashboard');
+    await expect(page).toHaveURL(/\/signin\?reason=sign-in-required/);
+  });
+
+  test('sign-out revokes the login and forgets the tokens', async ({ page }) => {
+    await signInWithPassword(page);
+    await expectSignedIn(page);
+    const before = await storedLogin(page);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/signin\?reason=signed-out/);
+    await expect(page.getByTestId('sign-in-reason')).toContainText('signed out');
+    expect(await storedLogin(page)).toBeNull();
+    await page.goto('/dashboard');
+    await expect(page).toHaveURL(/\/signin/);
+    // The revoked access token no longer works at Medplum either.
+    const response = await page.request.get('http://localhost:8103/auth/me', {
+      headers: { Authorization: `Bearer ${before?.accessToken}` },
+    });
+    expect(response.status()).toBe(401);
+  });
+
+  test('a login revoked elsewhere ends the session here with a message', async ({ page }) => {
+    await signInWithPassword(page);
+    await expectSignedIn(page);
+    const login = await storedLogin(page);
+    // Revoke the login at Medplum behind the app's back (as signing out in another app would).
+    const revoked = await page.request.post('http://localhost:8103/oauth2/logout', {
+      headers: { Authorization: `Bearer ${login?.accessToken}`, 'Content-Type': 'application/json' },
+      data: {},
+    });
+    expect(revoked.ok()).toBe(true);
+    await page.getByRole('link', { name: 'Maria Garcia' }).click();
+    await expect(page).toHaveURL(/\/signin\?reason=(session-ended|sign-in-required)/);
+    await expect(page.getByTestId('sign-in-reason')).toBeVisible();
+    expect(await storedLogin(page)).toBeNull();
+  });
+});
