@@ -5,7 +5,7 @@
  * those reports on a cache hit, so a cached run still counts every test. A package whose tests ran but left no report
  * counts as one failure: a suite that crashed before reporting must not look green.
  *
- * Extra arguments go to turbo, e.g. `pnpm test --filter @org/config`.
+ * Extra arguments go to turbo, e.g. `pnpm test -- --filter @org/config` (pnpm's own `--filter` would skip this script).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -66,12 +66,14 @@ function tallyReport(file: string): Tally {
   };
 }
 
+// pnpm forwards a literal `--`; turbo would hand everything after it to the test runners.
+const turboArgs = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
 const packages = workspacePackagesWithTests();
 for (const dir of packages) rmSync(join(dir, resultsDir), { recursive: true, force: true });
 // Only reports written (or restored from turbo's cache) by this run count; anything older is another run's.
 const runStartedMs = Date.now() - 1_000;
 
-const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', ...process.argv.slice(2)], {
+const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', ...turboArgs], {
   cwd: root,
   stdio: 'inherit',
 });
@@ -97,7 +99,7 @@ for (const dir of packages) {
   }
 }
 
-const filtered = process.argv.slice(2).some((arg) => arg.startsWith('--filter') || arg.startsWith('-F'));
+const filtered = turboArgs.some((arg) => arg.startsWith('--filter') || arg.startsWith('-F'));
 if (missing.length > 0 && !filtered) {
   console.error(
     `No test report from: ${missing.join(', ')} (their tests crashed or did not run); counted as failures.`

@@ -2,11 +2,12 @@
  * Browser-safe configuration: only NEXT_PUBLIC_* variables, nothing secret. Next.js inlines `process.env.NEXT_PUBLIC_X`
  * at build time only where the name is written out literally, so each one is read by name here.
  */
-import { parseConfig } from './parse.ts';
-import { webBrowserSchema } from './schemas.ts';
 
+import { webBrowserSchema } from './browser-schema.ts';
+import { parseConfig } from './parse.ts';
+
+export { webBrowserSchema } from './browser-schema.ts';
 export { ConfigError, type ConfigProblem } from './parse.ts';
-export { webBrowserSchema } from './schemas.ts';
 
 export type BrowserConfig = ReturnType<typeof loadBrowserConfig>;
 

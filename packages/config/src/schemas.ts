@@ -13,13 +13,16 @@ import {
   text,
 } from './fields.ts';
 
+export { DEV_WEB_CLIENT_ID, webBrowserSchema } from './browser-schema.ts';
+
+import { webBrowserSchema } from './browser-schema.ts';
+
 /**
  * One schema per concern; apps compose the ones they need (`composeSchemas`). Every default points at the local
  * emulator and its seed, so `pnpm dev` works with an empty environment. The dev client ids and secrets below are the
  * ones `@org/auth` seeds the emulator with; they are public and refused against a real Medplum.
  */
 
-export const DEV_WEB_CLIENT_ID = '3ca418e1-01de-4d02-befa-7c9315189a44';
 export const DEV_PROXY_CLIENT_ID = 'f6c226c7-5376-4121-80dc-0923ae7d0649';
 export const DEV_DEVICE_CLIENT_ID = 'bd3c6f1b-133e-4c39-afbf-b2607e82c0d8';
 
@@ -28,28 +31,6 @@ export const medplumSchema = z.object({
   MEDPLUM_BASE_URL: httpUrl('http://localhost:8103/', {
     description:
       'Base URL of the Medplum server (the local emulator by default; https://api.medplum.com/ for the hosted service)',
-  }),
-});
-
-/** Browser-safe: every name starts with NEXT_PUBLIC_ and nothing here is secret (checked by a test). */
-export const webBrowserSchema = z.object({
-  NEXT_PUBLIC_MEDPLUM_BASE_URL: httpUrl('http://localhost:8103/', {
-    description: 'Medplum base URL the browser talks to directly',
-  }),
-  NEXT_PUBLIC_MEDPLUM_CLIENT_ID: text(DEV_WEB_CLIENT_ID, {
-    description: 'Id of the public (PKCE) ClientApplication the web app signs in with',
-  }),
-  NEXT_PUBLIC_IDP_AUTHORIZE_URL: endpointUrl('http://localhost:8104/authorize', {
-    description: 'Authorize endpoint of the external OIDC identity provider ("Acme SSO" locally)',
-  }),
-  NEXT_PUBLIC_IDP_CLIENT_ID: text('medplum-web', {
-    description: "Client id Medplum's ClientApplication uses at the external identity provider",
-  }),
-  NEXT_PUBLIC_PROXY_URL: httpUrl('http://localhost:3001/', {
-    description: "Where the landing page links to the proxy's legacy app",
-  }),
-  NEXT_PUBLIC_DEVICE_URL: httpUrl('http://localhost:3002/', {
-    description: "Where the landing page links to the device's status page",
   }),
 });
 
