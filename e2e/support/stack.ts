@@ -1,11 +1,4 @@
-import {
-  composeSchemas,
-  deviceSchema,
-  devUserSchema,
-  loadConfig,
-  medplumSchema,
-  proxySchema,
-} from '@org/config';
+import { composeSchemas, deviceSchema, devUserSchema, loadConfig, medplumSchema, proxySchema } from '@org/config';
 import { expect, type Page } from '@playwright/test';
 
 /** The same configuration the started processes load (defaults, .env, .env.local, environment). */

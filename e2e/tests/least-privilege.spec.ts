@@ -32,9 +32,7 @@ test('the device cannot read patients, not even those in its orders', async () =
 
 test('the device cannot write outside its policy', async () => {
   const device = await deviceClient();
-  expect(
-    await statusOf(device.createResource({ resourceType: 'Patient', name: [{ family: 'Intruder' }] }))
-  ).toBe(403);
+  expect(await statusOf(device.createResource({ resourceType: 'Patient', name: [{ family: 'Intruder' }] }))).toBe(403);
   expect(
     await statusOf(
       device.createResource({
