@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { chromiumLaunchOptions } from '../playwright.shared.ts';
 
 /**
  * The whole stack as real processes on the ports `pnpm dev` uses (the web build inlined them, and the seed's redirect
@@ -12,7 +13,6 @@ import { defineConfig } from '@playwright/test';
 const root = join(import.meta.dirname, '..');
 const dataDir = mkdtempSync(join(tmpdir(), 'org-e2e-'));
 const seedFile = join(dataDir, 'seed.json');
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const env = { DEVICE_DATA_DIR: join(dataDir, 'device') };
 
 export default defineConfig({
@@ -28,18 +28,7 @@ export default defineConfig({
   reporter: [['list'], ['json', { outputFile: '.cache/test-results/playwright.json' }]],
   use: {
     trace: 'retain-on-failure',
-    launchOptions: {
-      executablePath: chromium,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
   webServer: [
     {

@@ -1,11 +1,11 @@
 import { defineConfig, devices } from '@playwright/test';
+import { chromiumLaunchOptions } from '../../playwright.shared.ts';
 
 /**
  * Browser tests against a production build (`next build` runs first: turbo's `test` depends on `build`) and a started
  * emulator. The ports are the defaults the build inlined (NEXT_PUBLIC_*) and the seed's redirect URIs name; if one is
  * taken, Playwright stops at once with "… is already used" rather than testing whatever holds it.
  */
-const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const webUrl = 'http://localhost:3000';
 const emulatorUrl = process.env.NEXT_PUBLIC_MEDPLUM_BASE_URL ?? 'http://localhost:8103/';
 
@@ -23,18 +23,7 @@ export default defineConfig({
   use: {
     baseURL: webUrl,
     trace: 'retain-on-failure',
-    launchOptions: {
-      executablePath: chromium,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'], channel: undefined } }],
   webServer: [
