@@ -4,28 +4,18 @@
  *
  *   node bench/upload-throughput.ts [--orders 20] [--batch 10] [--json] [--verbose]
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { buildEmulatorSeed, SEED_IDS } from '@org/auth/provisioning';
-import {
-  composeSchemas,
-  deviceSchema,
-  devUserSchema,
-  identityProviderSchema,
-  medplumSchema,
-  parseConfig,
-  proxySchema,
-  webBrowserSchema,
-} from '@org/config';
+import { buildEmulatorSeed } from '@org/auth/provisioning';
+import { parseConfig } from '@org/config';
 import { startEmulator } from '@org/medplum-emulator';
 import { deviceConfigSchema } from '../src/config.ts';
 import { createDevice } from '../src/device.ts';
 import { listen } from '../src/server.ts';
+import { modelSchema, orderLabTest, signInPractitioner } from '../test/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,30 +33,11 @@ const say = (line = '') => {
 
 // Medplum's deliveries go to a sink that accepts everything, so the bench measures uploads only.
 const sink = await listen(() => new Response('ok'), 0);
-const model = parseConfig(
-  composeSchemas(medplumSchema, webBrowserSchema, identityProviderSchema, proxySchema, deviceSchema, devUserSchema),
-  {}
-);
+const model = parseConfig(modelSchema, {});
 const seed = buildEmulatorSeed(model, {
   bcryptRounds: 4,
   webhookUrl: new URL('webhooks/medplum', sink.url).toString(),
 });
-
-async function practitioner(baseUrl: string): Promise<MedplumClient> {
-  const storage = new ClientStorage(new MemoryStorage());
-  const verifier = randomBytes(48).toString('base64url');
-  storage.setString('codeVerifier', verifier);
-  const client = new MedplumClient({ baseUrl, clientId: model.NEXT_PUBLIC_MEDPLUM_CLIENT_ID, storage });
-  const login = await client.startLogin({
-    email: model.DEV_PRACTITIONER_EMAIL,
-    password: model.DEV_PRACTITIONER_PASSWORD,
-    codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-    codeChallengeMethod: 'S256',
-  });
-  if (!login.code) throw new Error('no code');
-  await client.processCode(login.code);
-  return client;
-}
 
 interface Row {
   mode: string;
@@ -79,20 +50,10 @@ interface Row {
 /** Each mode gets a fresh emulator with the same seed and the same orders, so neither runs on the other's data. */
 async function measure(mode: string, maxBatch: number): Promise<Row> {
   const emulator = await startEmulator({ port: 0, seed, log: () => {} });
-  const clinician = await practitioner(emulator.url);
+  const practitioner = await signInPractitioner(emulator.url, model);
   const work: ServiceRequest[] = [];
-  for (let i = 0; i < orders; i++) {
-    work.push(
-      await clinician.createResource<ServiceRequest>({
-        resourceType: 'ServiceRequest',
-        status: 'active',
-        intent: 'order',
-        code: { coding: [{ system: 'http://loinc.org', code: '58410-2' }] },
-        subject: { reference: `Patient/${SEED_IDS.patientMaria}` },
-        performer: [{ reference: `Device/${SEED_IDS.analyzerDevice}` }],
-      })
-    );
-  }
+  // A CBC for the seed's patient from the seed's analyzer, as the web app orders it.
+  for (let i = 0; i < orders; i++) work.push(await orderLabTest({ practitioner }));
   await emulator.idle();
 
   const dataDir = mkdtempSync(join(tmpdir(), 'device-bench-'));

@@ -204,25 +204,25 @@ function apply(state: State, record: LogRecord): void {
       }
       state.finishedRecords++;
       break;
-    case 'failed': {
-      const item = state.pending.get(record.id);
-      if (item) {
-        state.pending.delete(record.id);
-        state.failed.set(record.id, { ...item, reason: record.reason, failedAt: record.at });
-      }
+    case 'failed':
+      move(state.pending, state.failed, record.id, (item) => ({ ...item, reason: record.reason, failedAt: record.at }));
       state.finishedRecords++;
       break;
-    }
-    case 'requeued': {
-      const item = state.failed.get(record.id);
-      if (item) {
-        state.failed.delete(record.id);
-        const { reason: _reason, failedAt: _failedAt, ...rest } = item;
-        state.pending.set(record.id, { ...rest, nextAttemptAt: 0 });
-      }
+    case 'requeued':
+      move(state.failed, state.pending, record.id, ({ reason: _reason, failedAt: _failedAt, ...rest }) => ({
+        ...rest,
+        nextAttemptAt: 0,
+      }));
       break;
-    }
   }
+}
+
+/** Moves the item `id`, if there, from one map to the other, as `change` makes it. */
+function move<From, To>(from: Map<string, From>, to: Map<string, To>, id: string, change: (item: From) => To): void {
+  const item = from.get(id);
+  if (!item) return;
+  from.delete(id);
+  to.set(id, change(item));
 }
 
 /** Reads the log; a torn (unparseable) last line is reported so the writer can cut it off. */

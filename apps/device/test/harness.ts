@@ -28,7 +28,8 @@ import { tempDir, testConfig } from './config.ts';
  * listener is opened first with its handler bound later.
  */
 
-const modelSchema = composeSchemas(
+/** The schemas of the configuration @org/auth's model is built from. */
+export const modelSchema = composeSchemas(
   medplumSchema,
   webBrowserSchema,
   identityProviderSchema,
@@ -148,7 +149,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   return world;
 }
 
-async function signInPractitioner(
+/** The seed's practitioner, signed in to the Medplum at `baseUrl` with email, password and PKCE (S256). */
+export async function signInPractitioner(
   baseUrl: string,
   model: { NEXT_PUBLIC_MEDPLUM_CLIENT_ID: string; DEV_PRACTITIONER_EMAIL: string; DEV_PRACTITIONER_PASSWORD: string }
 ): Promise<MedplumClient> {

@@ -1,11 +1,10 @@
 import { createServer } from 'node:net';
-import { ClientStorage, MemoryStorage } from '@medplum/core';
 import { startEmulator } from '@org/medplum-emulator';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SEED_IDS } from '../provisioning/ids.ts';
 import { buildEmulatorSeed } from '../provisioning/model.ts';
 import { TEST_CONFIG } from '../provisioning/testing/config.ts';
-import { createBrowserAuth } from './browser-auth.ts';
+import { browserAuthOn, CALLBACK_ORIGIN, stubBrowserWindow } from '../testing/browser.ts';
 
 // Integration: signInWithExternalAuth through the emulator's Acme SSO (oidc-provider) and Medplum's /auth/external,
 // driven over real HTTP the way a browser would (redirects followed by hand, cookies kept per host).
@@ -49,15 +48,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await emulator?.stop();
 });
-beforeEach(() => {
-  vi.stubGlobal('window', {
-    btoa: globalThis.btoa,
-    atob: globalThis.atob,
-    TextEncoder,
-    TextDecoder,
-    addEventListener: () => {},
-  });
-});
+beforeEach(stubBrowserWindow);
 
 /** Follows redirects like a browser until one leaves for `stopAt`, fills the IdP sign-in form; keeps cookies per host. */
 async function browse(start: string, stopAt: string) {
@@ -101,21 +92,9 @@ async function browse(start: string, stopAt: string) {
 
 describe('sign-in through the external identity provider', () => {
   it('IdP sign-in, back through <medplum>/auth/external, to the callback with ?login=&code=, then signed in', async () => {
-    const callbackOrigin = 'http://localhost:3000';
-    const auth = createBrowserAuth(
-      {
-        NEXT_PUBLIC_MEDPLUM_BASE_URL: emulator.url,
-        NEXT_PUBLIC_MEDPLUM_CLIENT_ID: config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID,
-        NEXT_PUBLIC_IDP_AUTHORIZE_URL: config.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
-        NEXT_PUBLIC_IDP_CLIENT_ID: config.NEXT_PUBLIC_IDP_CLIENT_ID,
-      },
-      {
-        storage: new ClientStorage(new MemoryStorage()),
-        location: { origin: callbackOrigin, search: '', assign: () => {} },
-      }
-    );
+    const auth = browserAuthOn(emulator.url, config);
     const start = await auth.externalAuthUrl();
-    const landed = await browse(start, `${callbackOrigin}/auth/callback`);
+    const landed = await browse(start, `${CALLBACK_ORIGIN}/auth/callback`);
     const search = new URL(landed).search;
     expect(new URLSearchParams(search).get('login')).toBeTruthy();
     const result = await auth.handleCallback(search);

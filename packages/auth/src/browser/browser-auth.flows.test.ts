@@ -1,7 +1,8 @@
 import { ClientStorage, MemoryStorage } from '@medplum/core';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildAuthModel } from '../provisioning/model.ts';
 import { TEST_CONFIG } from '../provisioning/testing/config.ts';
+import { stubBrowserWindow } from '../testing/browser.ts';
 import { createBrowserAuth, describeAuthError } from './browser-auth.ts';
 
 const config = {
@@ -16,16 +17,7 @@ const modelRedirectUris = buildAuthModel(
   { bcryptRounds: 4 }
 ).redirectUris;
 
-beforeEach(() => {
-  // What the SDK needs of a browser to hash the PKCE verifier (S256); without `window` it falls back to `plain`.
-  vi.stubGlobal('window', {
-    btoa: globalThis.btoa,
-    atob: globalThis.atob,
-    TextEncoder,
-    TextDecoder,
-    addEventListener: () => {},
-  });
-});
+beforeEach(stubBrowserWindow);
 
 interface Call {
   path: string;

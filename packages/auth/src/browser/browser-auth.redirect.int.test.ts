@@ -1,41 +1,9 @@
-import { ClientStorage, MemoryStorage } from '@medplum/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEED_IDS } from '../provisioning/ids.ts';
-import { startSeededEmulator } from '../testing/emulator.ts';
-import { createBrowserAuth } from './browser-auth.ts';
+import { seededBrowserSuite } from '../testing/browser.ts';
 
 // Integration: signInWithRedirect against the emulator's /oauth2/authorize and its sign-in page, over real HTTP.
-let env: Awaited<ReturnType<typeof startSeededEmulator>>;
-beforeAll(async () => {
-  env = await startSeededEmulator();
-});
-afterAll(async () => {
-  await env?.emulator.stop();
-});
-beforeEach(() => {
-  vi.stubGlobal('window', {
-    btoa: globalThis.btoa,
-    atob: globalThis.atob,
-    TextEncoder,
-    TextDecoder,
-    addEventListener: () => {},
-  });
-});
-
-function browser() {
-  return createBrowserAuth(
-    {
-      NEXT_PUBLIC_MEDPLUM_BASE_URL: env.emulator.url,
-      NEXT_PUBLIC_MEDPLUM_CLIENT_ID: env.config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID,
-      NEXT_PUBLIC_IDP_AUTHORIZE_URL: env.config.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
-      NEXT_PUBLIC_IDP_CLIENT_ID: env.config.NEXT_PUBLIC_IDP_CLIENT_ID,
-    },
-    {
-      storage: new ClientStorage(new MemoryStorage()),
-      location: { origin: 'http://localhost:3000', search: '', assign: () => {} },
-    }
-  );
-}
+const suite = seededBrowserSuite();
 
 /** GET the authorize URL, post the sign-in page's form (hidden fields kept), return the redirect Location. */
 async function signInOnMedplumPage(authorizeUrl: string, password: string): Promise<Response> {
@@ -47,7 +15,7 @@ async function signInOnMedplumPage(authorizeUrl: string, password: string): Prom
   for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
     form.set(name ?? '', (value ?? '').replaceAll('&amp;', '&').replaceAll('&quot;', '"'));
   }
-  form.set('email', env.config.DEV_PRACTITIONER_EMAIL);
+  form.set('email', suite.env.config.DEV_PRACTITIONER_EMAIL);
   form.set('password', password);
   return fetch(new URL(action, page.url), {
     method: 'POST',
@@ -59,8 +27,8 @@ async function signInOnMedplumPage(authorizeUrl: string, password: string): Prom
 
 describe('signInWithRedirect against the emulator', () => {
   it('authorize, sign in on the Medplum page, back to the exact callback with ?code=&state=, signed in', async () => {
-    const auth = browser();
-    const res = await signInOnMedplumPage(await auth.authorizeUrl(), env.config.DEV_PRACTITIONER_PASSWORD);
+    const auth = suite.browser();
+    const res = await signInOnMedplumPage(await auth.authorizeUrl(), suite.env.config.DEV_PRACTITIONER_PASSWORD);
     const location = new URL(res.headers.get('location') ?? '', 'http://invalid');
     expect(`${location.origin}${location.pathname}`).toBe('http://localhost:3000/auth/callback');
     const result = await auth.handleCallback(location.search);
@@ -71,7 +39,7 @@ describe('signInWithRedirect against the emulator', () => {
   });
 
   it('a redirect_uri the web client does not register is refused by /oauth2/authorize', async () => {
-    const auth = browser();
+    const auth = suite.browser();
     const url = new URL(await auth.authorizeUrl());
     url.searchParams.set('redirect_uri', 'http://localhost:3000/elsewhere');
     const res = await fetch(url, { redirect: 'manual' });

@@ -4,15 +4,26 @@ import { clientCredentials, privateKeyJwt } from './credentials.ts';
 import { createServiceClient } from './service-client.ts';
 import { fakeMedplum } from './testing/fake-medplum.ts';
 
+/** A fake Medplum, and a service client of it that has signed in with the given credentials. */
+async function readyClient(method: 'client_credentials' | 'private_key_jwt') {
+  const server = fakeMedplum();
+  const credentials =
+    method === 'client_credentials'
+      ? clientCredentials({ clientId: server.clientId, clientSecret: 's' })
+      : privateKeyJwt({
+          clientId: server.clientId,
+          privateKey: (await generateKeyPair('ES256')).privateKey,
+          alg: 'ES256',
+          kid: 'k1',
+        });
+  const client = createServiceClient({ baseUrl: server.baseUrl, credentials, fetch: server.fetch });
+  await client.ready();
+  return { server, client };
+}
+
 describe('one retry on 401', () => {
   it('client credentials: a rejected token gets one new token and the call is retried once', async () => {
-    const server = fakeMedplum();
-    const client = createServiceClient({
-      baseUrl: server.baseUrl,
-      credentials: clientCredentials({ clientId: server.clientId, clientSecret: 's' }),
-      fetch: server.fetch,
-    });
-    await client.ready();
+    const { server, client } = await readyClient('client_credentials');
     server.revokeAll();
     const patient = await client.readResource('Patient', 'p1');
     expect(patient.id).toBe('p1');
@@ -21,13 +32,7 @@ describe('one retry on 401', () => {
   });
 
   it('client credentials: a second 401 is final (no loop)', async () => {
-    const server = fakeMedplum();
-    const client = createServiceClient({
-      baseUrl: server.baseUrl,
-      credentials: clientCredentials({ clientId: server.clientId, clientSecret: 's' }),
-      fetch: server.fetch,
-    });
-    await client.ready();
+    const { server, client } = await readyClient('client_credentials');
     server.alwaysUnauthorized(true);
     await expect(client.readResource('Patient', 'p1')).rejects.toThrow(/Unauthorized/);
     expect(server.fhirRequests()).toHaveLength(2);
@@ -35,14 +40,7 @@ describe('one retry on 401', () => {
   });
 
   it('private_key_jwt: the SDK cannot re-login, so the client signs a new assertion and retries once', async () => {
-    const server = fakeMedplum();
-    const { privateKey } = await generateKeyPair('ES256');
-    const client = createServiceClient({
-      baseUrl: server.baseUrl,
-      credentials: privateKeyJwt({ clientId: server.clientId, privateKey, alg: 'ES256', kid: 'k1' }),
-      fetch: server.fetch,
-    });
-    await client.ready();
+    const { server, client } = await readyClient('private_key_jwt');
     server.revokeAll();
     await expect(client.readResource('Patient', 'p1')).resolves.toMatchObject({ id: 'p1' });
     expect(server.tokenRequests()).toHaveLength(2);
@@ -51,28 +49,14 @@ describe('one retry on 401', () => {
   });
 
   it('private_key_jwt: concurrent 401s share one new token request', async () => {
-    const server = fakeMedplum();
-    const { privateKey } = await generateKeyPair('ES256');
-    const client = createServiceClient({
-      baseUrl: server.baseUrl,
-      credentials: privateKeyJwt({ clientId: server.clientId, privateKey, alg: 'ES256', kid: 'k1' }),
-      fetch: server.fetch,
-    });
-    await client.ready();
+    const { server, client } = await readyClient('private_key_jwt');
     server.unauthorizedNextFhirCalls(1);
     await expect(client.readResource('Patient', 'p1')).resolves.toMatchObject({ id: 'p1' });
     expect(server.tokenRequests()).toHaveLength(2);
   });
 
   it('private_key_jwt: a second 401 is final', async () => {
-    const server = fakeMedplum();
-    const { privateKey } = await generateKeyPair('ES256');
-    const client = createServiceClient({
-      baseUrl: server.baseUrl,
-      credentials: privateKeyJwt({ clientId: server.clientId, privateKey, alg: 'ES256', kid: 'k1' }),
-      fetch: server.fetch,
-    });
-    await client.ready();
+    const { server, client } = await readyClient('private_key_jwt');
     server.alwaysUnauthorized(true);
     await expect(client.readResource('Patient', 'p1')).rejects.toThrow();
     expect(server.fhirRequests()).toHaveLength(2);

@@ -6,15 +6,6 @@ import type {
   Subscription,
   User,
 } from '@medplum/fhirtypes';
-import {
-  composeSchemas,
-  deviceSchema,
-  devUserSchema,
-  identityProviderSchema,
-  loadConfig,
-  proxySchema,
-  webBrowserSchema,
-} from '@org/config';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { SEED_IDS, SUBSCRIPTION_EXTENSIONS, SYSTEMS } from './ids.ts';
@@ -31,11 +22,8 @@ function byKey<T extends Resource>(key: string): T {
 
 describe('the emulator seed', () => {
   it('is built from the real configuration defaults', () => {
-    const config = loadConfig(
-      composeSchemas(webBrowserSchema, identityProviderSchema, proxySchema, deviceSchema, devUserSchema),
-      { env: {}, envFiles: [] }
-    );
-    const seed = buildEmulatorSeed(config, options);
+    // TEST_CONFIG is loadConfig over every schema, with no environment and no env files.
+    const seed = buildEmulatorSeed(TEST_CONFIG, options);
     expect(seed.entry?.length).toBeGreaterThan(15);
   });
 

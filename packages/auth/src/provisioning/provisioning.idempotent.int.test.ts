@@ -1,43 +1,28 @@
-import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
+import type { MedplumClient } from '@medplum/core';
 import type { AccessPolicy, Bundle } from '@medplum/fhirtypes';
-import { startEmulator } from '@org/medplum-emulator';
+import type { startEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nameUuid } from './ids.ts';
 import { buildAuthModel, MODEL_KEYS } from './model.ts';
 import { provisionProject } from './provision.ts';
 import { TEST_CONFIG } from './testing/config.ts';
+import { projectAdminEntries, startEmulatorAsAdmin } from './testing/project-admin.ts';
 
 // Integration: provisioning an (almost) empty project through Medplum's admin and FHIR APIs on the emulator.
 const projectId = nameUuid('Project/provisioning-test');
-const adminClientId = nameUuid('ClientApplication/provisioning-admin');
-const adminSecret = 'provisioning-admin-secret-0123456789';
+const projectAdmin = {
+  clientId: nameUuid('ClientApplication/provisioning-admin'),
+  membershipId: nameUuid('ProjectMembership/provisioning-admin'),
+  name: 'Provisioning admin',
+  secret: 'provisioning-admin-secret-0123456789',
+};
 
 const emptyProject: Bundle = {
   resourceType: 'Bundle',
   type: 'collection',
   entry: [
     { resource: { resourceType: 'Project', id: projectId, name: 'Provisioning test', meta: { project: projectId } } },
-    {
-      resource: {
-        resourceType: 'ClientApplication',
-        id: adminClientId,
-        meta: { project: projectId },
-        name: 'Provisioning admin',
-        secret: adminSecret,
-        status: 'active',
-      },
-    },
-    {
-      resource: {
-        resourceType: 'ProjectMembership',
-        id: nameUuid('ProjectMembership/provisioning-admin'),
-        meta: { project: projectId },
-        project: { reference: `Project/${projectId}` },
-        user: { reference: `ClientApplication/${adminClientId}` },
-        profile: { reference: `ClientApplication/${adminClientId}` },
-        admin: true,
-      },
-    },
+    ...projectAdminEntries(projectId, projectAdmin),
   ],
 };
 
@@ -49,14 +34,7 @@ const model = buildAuthModel(TEST_CONFIG, { bcryptRounds: 4 });
 // (`POST admin/projects/:projectId/client` and `/invite`), which the emulator serves like a real Medplum.
 describe('provisioning an empty project through the admin and FHIR APIs', () => {
   beforeAll(async () => {
-    emulator = await startEmulator({ port: 0, seed: emptyProject, authRateLimit: 100_000, log: () => {} });
-    admin = new MedplumClient({
-      baseUrl: emulator.url,
-      clientId: adminClientId,
-      storage: new ClientStorage(new MemoryStorage()),
-      cacheTime: 0,
-    });
-    await admin.startClientLogin(adminClientId, adminSecret);
+    ({ emulator, admin } = await startEmulatorAsAdmin(emptyProject, projectAdmin));
   });
   afterAll(async () => {
     await emulator?.stop();

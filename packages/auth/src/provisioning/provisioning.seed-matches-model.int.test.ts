@@ -4,18 +4,23 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
-import { startEmulator } from '@org/medplum-emulator';
+import type { MedplumClient } from '@medplum/core';
+import type { startEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nameUuid, SEED_IDS } from './ids.ts';
 import { buildAuthModel, buildEmulatorSeed } from './model.ts';
 import { provisionProject } from './provision.ts';
 import { TEST_CONFIG } from './testing/config.ts';
+import { projectAdminEntries, startEmulatorAsAdmin } from './testing/project-admin.ts';
 
 // Integration: an emulator seeded with the model already *is* the model, so provisioning it (as a project admin
 // without an access policy, over real HTTP) finds every resource by its identifier or tag and changes nothing.
-const adminClientId = nameUuid('ClientApplication/seed-check-admin');
-const adminSecret = 'seed-check-admin-secret-0123456789';
+const projectAdmin = {
+  clientId: nameUuid('ClientApplication/seed-check-admin'),
+  membershipId: nameUuid('ProjectMembership/seed-check-admin'),
+  name: 'Provisioning admin (test)',
+  secret: 'seed-check-admin-secret-0123456789',
+};
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let admin: MedplumClient;
@@ -24,37 +29,8 @@ const model = buildAuthModel(TEST_CONFIG, options);
 
 beforeAll(async () => {
   const seed = buildEmulatorSeed(TEST_CONFIG, options);
-  seed.entry?.push(
-    {
-      resource: {
-        resourceType: 'ClientApplication',
-        id: adminClientId,
-        meta: { project: SEED_IDS.project },
-        name: 'Provisioning admin (test)',
-        secret: adminSecret,
-        status: 'active',
-      },
-    },
-    {
-      resource: {
-        resourceType: 'ProjectMembership',
-        id: nameUuid('ProjectMembership/seed-check-admin'),
-        meta: { project: SEED_IDS.project },
-        project: { reference: `Project/${SEED_IDS.project}` },
-        user: { reference: `ClientApplication/${adminClientId}` },
-        profile: { reference: `ClientApplication/${adminClientId}` },
-        admin: true,
-      },
-    }
-  );
-  emulator = await startEmulator({ port: 0, seed, authRateLimit: 100_000, log: () => {} });
-  admin = new MedplumClient({
-    baseUrl: emulator.url,
-    clientId: adminClientId,
-    storage: new ClientStorage(new MemoryStorage()),
-    cacheTime: 0,
-  });
-  await admin.startClientLogin(adminClientId, adminSecret);
+  seed.entry?.push(...projectAdminEntries(SEED_IDS.project, projectAdmin));
+  ({ emulator, admin } = await startEmulatorAsAdmin(seed, projectAdmin));
 });
 afterAll(async () => {
   await emulator?.stop();
@@ -79,8 +55,8 @@ describe('the seeded emulator matches the model', () => {
       const env = {
         PATH: process.env.PATH ?? '',
         MEDPLUM_BASE_URL: emulator.url,
-        MEDPLUM_ADMIN_CLIENT_ID: adminClientId,
-        MEDPLUM_ADMIN_CLIENT_SECRET: adminSecret,
+        MEDPLUM_ADMIN_CLIENT_ID: projectAdmin.clientId,
+        MEDPLUM_ADMIN_CLIENT_SECRET: projectAdmin.secret,
       };
       const cli = join(import.meta.dirname, 'cli.ts');
       const run = promisify(execFile);
@@ -91,7 +67,7 @@ describe('the seeded emulator matches the model', () => {
       expect(check.stdout).toContain('0 drifted, 0 missing');
       const apply = await run(process.execPath, [cli, 'provision'], { cwd: dir, env });
       expect(apply.stdout).toContain('0 created, 0 updated');
-      expect(apply.stdout + check.stdout).not.toContain(adminSecret);
+      expect(apply.stdout + check.stdout).not.toContain(projectAdmin.secret);
       expect(existsSync(join(dir, '.env.local'))).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });
