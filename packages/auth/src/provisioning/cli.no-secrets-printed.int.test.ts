@@ -54,6 +54,40 @@ describe('provisioning CLI', { timeout: 60_000 }, () => {
     for (const secret of secrets) expect(stdout + stderr).not.toContain(secret);
   });
 
+  it('seed takes the public URLs of the web app and the device', async () => {
+    const out = join(dir, 'seed-public.json');
+    const args = [
+      'seed',
+      '--out',
+      out,
+      '--web-origin',
+      'https://app.clinic.example',
+      '--device-url',
+      'https://lab.example/',
+    ];
+    await run(process.execPath, [cli, ...args], { cwd: dir, env: cliEnv() });
+    const text = await readFile(out, 'utf8');
+    expect(text).toContain('"endpoint": "https://lab.example/webhooks/medplum"');
+    expect(text).toContain('"jwksUri": "https://lab.example/.well-known/jwks.json"');
+    expect(text).toContain('"https://app.clinic.example/');
+    expect(text).not.toContain('http://localhost:3000');
+  });
+
+  it('refuses a web origin with a path, with one clear line and exit code 1', async () => {
+    const error = await run(
+      process.execPath,
+      [cli, 'seed', '--out', join(dir, 'x.json'), '--web-origin', 'https://app.example/x'],
+      {
+        cwd: dir,
+        env: cliEnv(),
+      }
+    ).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr.trim()).toBe(
+      'failed: --web-origin takes an origin such as https://app.example.org (no path), got https://app.example/x'
+    );
+  });
+
   it('provision refuses to run without admin credentials, and says which variables it needs', async () => {
     const error = await run(process.execPath, [cli, 'provision'], { cwd: dir, env: cliEnv() }).catch((e) => e);
     expect(error.code).toBe(1);

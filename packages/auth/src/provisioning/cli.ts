@@ -3,9 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 /**
- *   node src/provisioning/cli.ts seed [--out FILE] [--access-token-lifetime 1h]
+ *   node src/provisioning/cli.ts seed [--out FILE] [--access-token-lifetime 1h] [--web-origin URL]… [--device-url URL]
  *       writes the emulator's seed Bundle (mode 0600: it holds the dev secrets); default .data/emulator-seed.json
- *   node src/provisioning/cli.ts provision [--check] [--env-file FILE]
+ *   node src/provisioning/cli.ts provision [--check] [--env-file FILE] [--web-origin URL]… [--device-url URL]
  *       makes the project of MEDPLUM_ADMIN_CLIENT_ID (a project-admin ClientApplication) at MEDPLUM_BASE_URL match
  *       the model; new client ids and secrets go to .env.local (or --env-file), never to the terminal.
  *       --check changes nothing and exits 1 when the project drifted from the model.
@@ -16,12 +16,19 @@ import { loadProvisioningEnv } from '../env.ts';
 import { updateEnvFile } from './env-file.ts';
 import { buildAuthModel, buildEmulatorSeed, MODEL_KEYS } from './model.ts';
 import { provisionProject } from './provision.ts';
+import { publicUrlOptions } from './public-urls.ts';
 
 const ENV_NAMES: Record<string, { id: string; secret?: string }> = {
   [MODEL_KEYS.webClient]: { id: 'NEXT_PUBLIC_MEDPLUM_CLIENT_ID' },
   [MODEL_KEYS.proxyClient]: { id: 'PROXY_MEDPLUM_CLIENT_ID', secret: 'PROXY_MEDPLUM_CLIENT_SECRET' },
   [MODEL_KEYS.deviceClient]: { id: 'DEVICE_MEDPLUM_CLIENT_ID', secret: 'DEVICE_MEDPLUM_CLIENT_SECRET' },
 };
+
+/** `--web-origin` (repeatable) and `--device-url`: where the apps are reachable (see public-urls.ts). */
+const URL_FLAGS = {
+  'web-origin': { type: 'string', multiple: true },
+  'device-url': { type: 'string' },
+} as const;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -35,11 +42,12 @@ function fail(message: string): never {
 async function seed(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { out: { type: 'string' }, 'access-token-lifetime': { type: 'string' } },
+    options: { out: { type: 'string' }, 'access-token-lifetime': { type: 'string' }, ...URL_FLAGS },
   });
   const { config } = loadProvisioningEnv('seed');
   const file = values.out ?? '.data/emulator-seed.json';
   const bundle = buildEmulatorSeed(config, {
+    ...publicUrlOptions(values),
     ...(values['access-token-lifetime'] ? { accessTokenLifetime: values['access-token-lifetime'] } : {}),
   });
   await mkdir(dirname(file), { recursive: true });
@@ -48,7 +56,11 @@ async function seed(args: string[]): Promise<void> {
 }
 
 async function provision(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { check: { type: 'boolean' }, 'env-file': { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { check: { type: 'boolean' }, 'env-file': { type: 'string' }, ...URL_FLAGS },
+  });
+  const urls = publicUrlOptions(values);
   const { config, admin, envLocalFile } = loadProvisioningEnv('provision');
   if (!admin) {
     fail(
@@ -74,7 +86,13 @@ async function provision(args: string[]): Promise<void> {
   } catch (error) {
     fail(`could not sign in to ${config.MEDPLUM_BASE_URL} as the admin client: ${normalizeErrorString(error)}`);
   }
-  const model = buildAuthModel(config);
+  if (!isLoopbackUrl(config.MEDPLUM_BASE_URL) && (!urls.webOrigins || !urls.webhookUrl)) {
+    out(
+      'note: without --web-origin and --device-url the model registers localhost redirect URIs, webhook endpoint and ' +
+        'JWKS URL, which a remote Medplum cannot reach; pass the public URLs of your web app and device.'
+    );
+  }
+  const model = buildAuthModel(config, urls);
   const check = values.check ?? false;
   out(`${check ? 'checking' : 'provisioning'} ${config.MEDPLUM_BASE_URL} with ClientApplication/${admin.clientId}`);
   const report = await provisionProject(medplum, model, { check, log: (line) => out(`  ${line}`) });
@@ -102,7 +120,12 @@ const [command, ...rest] = process.argv.slice(2);
 try {
   if (command === 'seed') await seed(rest);
   else if (command === 'provision') await provision(rest);
-  else fail('usage: cli.ts seed [--out FILE] [--access-token-lifetime 1h] | provision [--check] [--env-file FILE]');
+  else {
+    fail(
+      'usage: cli.ts seed [--out FILE] [--access-token-lifetime 1h] [--web-origin URL]… [--device-url URL]\n' +
+        '       cli.ts provision [--check] [--env-file FILE] [--web-origin URL]… [--device-url URL]'
+    );
+  }
 } catch (error) {
   fail(`failed: ${normalizeErrorString(error)}`);
 }
