@@ -297,6 +297,22 @@ export function openOutbox(dir: string, options: OpenOutboxOptions = {}): Outbox
     if (durable) fsyncSync(fd);
   }
 
+  /** The record that puts an item in the outbox: written on enqueue, and again by compaction. */
+  function queuedRecord(
+    item: Pick<OutboxItem, 'id' | 'order' | 'deliveryKey' | 'bundle' | 'summary'>,
+    queuedAt: string
+  ): LogRecord {
+    return {
+      t: 'queued',
+      id: item.id,
+      order: item.order,
+      ...(item.deliveryKey ? { key: item.deliveryKey } : {}),
+      bundle: item.bundle,
+      summary: item.summary,
+      at: queuedAt,
+    };
+  }
+
   function compact(): void {
     const temporary = `${file}.compact.tmp`;
     const lines: LogRecord[] = [
@@ -304,15 +320,7 @@ export function openOutbox(dir: string, options: OpenOutboxOptions = {}): Outbox
     ];
     const items: (OutboxItem | FailedItem)[] = [...state.pending.values(), ...state.failed.values()];
     for (const item of items) {
-      lines.push({
-        t: 'queued',
-        id: item.id,
-        order: item.order,
-        ...(item.deliveryKey ? { key: item.deliveryKey } : {}),
-        bundle: item.bundle,
-        summary: item.summary,
-        at: item.queuedAt,
-      });
+      lines.push(queuedRecord(item, item.queuedAt));
       if (item.attempts > 0) {
         lines.push({ t: 'attempt', id: item.id, n: item.attempts, error: item.lastError ?? '', at: at() });
       }
@@ -343,15 +351,7 @@ export function openOutbox(dir: string, options: OpenOutboxOptions = {}): Outbox
     file,
     enqueue(item) {
       if (state.orders.has(item.order) || state.pending.has(item.id) || state.failed.has(item.id)) return false;
-      const record: LogRecord = {
-        t: 'queued',
-        id: item.id,
-        order: item.order,
-        ...(item.deliveryKey ? { key: item.deliveryKey } : {}),
-        bundle: item.bundle,
-        summary: item.summary,
-        at: item.queuedAt ?? at(),
-      };
+      const record = queuedRecord(item, item.queuedAt ?? at());
       append(record, true);
       apply(state, record);
       return true;
