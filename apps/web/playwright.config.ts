@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
 import { chromiumLaunchOptions } from '../../playwright.shared.ts';
 
@@ -7,6 +10,7 @@ import { chromiumLaunchOptions } from '../../playwright.shared.ts';
  * taken, Playwright stops at once with "… is already used" rather than testing whatever holds it.
  */
 const webUrl = 'http://localhost:3000';
+const seedFile = join(mkdtempSync(join(tmpdir(), 'org-web-tests-')), 'seed.json');
 const emulatorUrl = process.env.NEXT_PUBLIC_MEDPLUM_BASE_URL ?? 'http://localhost:8103/';
 
 export default defineConfig({
@@ -28,7 +32,11 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'], channel: undefined } }],
   webServer: [
     {
-      command: 'node tests/support/emulator.ts',
+      // The same two CLIs as `pnpm dev`: the auth model's seed, with one-minute access tokens for the web client so
+      // the refresh test proves something, then the emulator with Acme SSO. Every test signs in afresh from one IP,
+      // so the auth rate limit is raised: Medplum's 160/min would throttle the suite, not a user.
+      command: `node ../../packages/auth/src/provisioning/cli.ts seed --out ${seedFile} --access-token-lifetime web=1m && node ../../packages/medplum-emulator/src/cli.ts --seed ${seedFile}`,
+      env: { EMULATOR_AUTH_RATE_LIMIT: '10000' },
       url: new URL('.well-known/openid-configuration', emulatorUrl).toString(),
       reuseExistingServer: false,
       timeout: 60_000,

@@ -1,6 +1,6 @@
 import { expect, expectSignedIn, signInWithPassword, storedLogin, test } from './support/fixtures.ts';
 
-// The emulator gives the web client one-minute access tokens (tests/support/emulator.ts).
+// The emulator gives the web client one-minute access tokens (seeded with --access-token-lifetime web=1m, playwright.config.ts).
 test('still signed in after the access token expired (refresh token, rotated)', async ({ page }) => {
   test.setTimeout(180_000);
   await signInWithPassword(page);

@@ -73,6 +73,31 @@ describe('provisioning CLI', { timeout: 60_000 }, () => {
     expect(text).not.toContain('http://localhost:3000');
   });
 
+  it("seed sets one client's access-token lifetime, or every client's", async () => {
+    const out = join(dir, 'seed-lifetimes.json');
+    const args = ['seed', '--out', out, '--access-token-lifetime', '2h', '--access-token-lifetime', 'web=1m'];
+    await run(process.execPath, [cli, ...args], { cwd: dir, env: cliEnv() });
+    const bundle = JSON.parse(await readFile(out, 'utf8')) as { entry: { resource: Record<string, unknown> }[] };
+    const lifetimes = Object.fromEntries(
+      bundle.entry
+        .map((entry) => entry.resource)
+        .filter((resource) => resource.resourceType === 'ClientApplication')
+        .map((client) => [client.id, client.accessTokenLifetime])
+    );
+    expect(lifetimes).toEqual({
+      [TEST_CONFIG.NEXT_PUBLIC_MEDPLUM_CLIENT_ID]: '1m',
+      [TEST_CONFIG.PROXY_MEDPLUM_CLIENT_ID]: '2h',
+      [TEST_CONFIG.DEVICE_MEDPLUM_CLIENT_ID]: '2h',
+    });
+  });
+
+  it('refuses a malformed access-token lifetime', async () => {
+    const args = ['seed', '--out', join(dir, 'y.json'), '--access-token-lifetime', 'web=soon'];
+    const error = await run(process.execPath, [cli, ...args], { cwd: dir, env: cliEnv() }).catch((e) => e);
+    expect(error.code).toBe(1);
+    expect(error.stderr).toContain('--access-token-lifetime takes a lifetime such as 1h');
+  });
+
   it('refuses a web origin with a path, with one clear line and exit code 1', async () => {
     const error = await run(
       process.execPath,

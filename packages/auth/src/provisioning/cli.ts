@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 /**
- *   node src/provisioning/cli.ts seed [--out FILE] [--access-token-lifetime 1h] [--web-origin URL]… [--device-url URL]
+ *   node src/provisioning/cli.ts seed [--out FILE] [--access-token-lifetime [web|proxy|device=]1h]… [--web-origin URL]… [--device-url URL]
  *       writes the emulator's seed Bundle (mode 0600: it holds the dev secrets); default .data/emulator-seed.json
  *   node src/provisioning/cli.ts provision [--check] [--env-file FILE] [--web-origin URL]… [--device-url URL]
  *       makes the project of MEDPLUM_ADMIN_CLIENT_ID (a project-admin ClientApplication) at MEDPLUM_BASE_URL match
@@ -14,7 +14,7 @@ import { ClientStorage, MedplumClient, MemoryStorage, normalizeErrorString } fro
 import { isLoopbackUrl } from '@org/config';
 import { loadProvisioningEnv } from '../env.ts';
 import { updateEnvFile } from './env-file.ts';
-import { buildAuthModel, buildEmulatorSeed, MODEL_KEYS } from './model.ts';
+import { type AuthModelOptions, buildAuthModel, buildEmulatorSeed, MODEL_KEYS } from './model.ts';
 import { provisionProject } from './provision.ts';
 import { publicUrlOptions } from './public-urls.ts';
 
@@ -23,6 +23,30 @@ const ENV_NAMES: Record<string, { id: string; secret?: string }> = {
   [MODEL_KEYS.proxyClient]: { id: 'PROXY_MEDPLUM_CLIENT_ID', secret: 'PROXY_MEDPLUM_CLIENT_SECRET' },
   [MODEL_KEYS.deviceClient]: { id: 'DEVICE_MEDPLUM_CLIENT_ID', secret: 'DEVICE_MEDPLUM_CLIENT_SECRET' },
 };
+
+const LIFETIME = /^\d+[smhdwy]$/;
+const CLIENTS = ['web', 'proxy', 'device'] as const;
+
+/**
+ * `--access-token-lifetime 1h` sets every client's access-token lifetime; `--access-token-lifetime web=1m` one
+ * client's (repeatable). Lifetimes use Medplum's format, e.g. 30s, 1m, 1h.
+ */
+function accessTokenLifetimeOptions(
+  values: string[]
+): Pick<AuthModelOptions, 'accessTokenLifetime' | 'accessTokenLifetimes'> {
+  const options: Pick<AuthModelOptions, 'accessTokenLifetime' | 'accessTokenLifetimes'> = {};
+  for (const value of values) {
+    const [client, lifetime] = value.includes('=') ? value.split('=', 2) : [undefined, value];
+    if (!lifetime || !LIFETIME.test(lifetime) || (client && !CLIENTS.includes(client as (typeof CLIENTS)[number]))) {
+      throw new Error(
+        `--access-token-lifetime takes a lifetime such as 1h, or ${CLIENTS.join('|')}=<lifetime>, got ${value}`
+      );
+    }
+    if (client) options.accessTokenLifetimes = { ...options.accessTokenLifetimes, [client]: lifetime };
+    else options.accessTokenLifetime = lifetime;
+  }
+  return options;
+}
 
 /** `--web-origin` (repeatable) and `--device-url`: where the apps are reachable (see public-urls.ts). */
 const URL_FLAGS = {
@@ -42,13 +66,13 @@ function fail(message: string): never {
 async function seed(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { out: { type: 'string' }, 'access-token-lifetime': { type: 'string' }, ...URL_FLAGS },
+    options: { out: { type: 'string' }, 'access-token-lifetime': { type: 'string', multiple: true }, ...URL_FLAGS },
   });
   const { config } = loadProvisioningEnv('seed');
   const file = values.out ?? '.data/emulator-seed.json';
   const bundle = buildEmulatorSeed(config, {
     ...publicUrlOptions(values),
-    ...(values['access-token-lifetime'] ? { accessTokenLifetime: values['access-token-lifetime'] } : {}),
+    ...accessTokenLifetimeOptions(values['access-token-lifetime'] ?? []),
   });
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(bundle, null, 2)}\n`, { mode: 0o600 });
@@ -122,7 +146,7 @@ try {
   else if (command === 'provision') await provision(rest);
   else {
     fail(
-      'usage: cli.ts seed [--out FILE] [--access-token-lifetime 1h] [--web-origin URL]… [--device-url URL]\n' +
+      'usage: cli.ts seed [--out FILE] [--access-token-lifetime [web|proxy|device=]1h]… [--web-origin URL]… [--device-url URL]\n' +
         '       cli.ts provision [--check] [--env-file FILE] [--web-origin URL]… [--device-url URL]'
     );
   }
