@@ -2,17 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { buildEmulatorSeed, SEED_IDS } from '@org/auth/provisioning';
-import {
-  composeSchemas,
-  deviceSchema,
-  devUserSchema,
-  identityProviderSchema,
-  medplumSchema,
-  parseConfig,
-  proxySchema,
-  webBrowserSchema,
-} from '@org/config';
+import { authModelSchema, buildEmulatorSeed, SEED_IDS } from '@org/auth/provisioning';
+import { composeSchemas, medplumSchema, parseConfig } from '@org/config';
 import { type RunningEmulator, startEmulator } from '@org/medplum-emulator';
 import { createApp } from '../src/app.ts';
 import type { DeviceConfig } from '../src/config.ts';
@@ -29,14 +20,7 @@ import { tempDir, testConfig } from './config.ts';
  */
 
 /** The schemas of the configuration @org/auth's model is built from. */
-export const modelSchema = composeSchemas(
-  medplumSchema,
-  webBrowserSchema,
-  identityProviderSchema,
-  proxySchema,
-  deviceSchema,
-  devUserSchema
-);
+export const modelSchema = composeSchemas(medplumSchema, authModelSchema);
 
 export const ANALYZER = SEED_IDS.analyzerDevice;
 export const OTHER_DEVICE = SEED_IDS.otherDevice;

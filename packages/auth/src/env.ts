@@ -13,7 +13,7 @@ import {
   proxySchema,
   webBrowserSchema,
 } from '@org/config';
-import type { AuthModelConfig } from './provisioning/model.ts';
+import { type AuthModelConfig, authModelSchema } from './provisioning/model.ts';
 
 /**
  * `seed`: everything, dev defaults allowed (the emulator is local). `provision`: only what is written to the real
@@ -23,14 +23,7 @@ export function loadProvisioningEnv(command: 'seed' | 'provision') {
   const files = defaultEnvFiles();
   const schema =
     command === 'seed'
-      ? composeSchemas(
-          medplumSchema,
-          webBrowserSchema,
-          identityProviderSchema,
-          proxySchema,
-          deviceSchema,
-          devUserSchema
-        )
+      ? composeSchemas(medplumSchema, authModelSchema)
       : composeSchemas(
           medplumSchema,
           webBrowserSchema.pick({

@@ -4,17 +4,9 @@
  * real. The proxy runs in process (`app.request`), its service client talking HTTP to the emulator.
  */
 import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
-import { buildEmulatorSeed, deviceResultSystem, SEED_IDS } from '@org/auth/provisioning';
+import { authModelSchema, buildEmulatorSeed, deviceResultSystem, SEED_IDS } from '@org/auth/provisioning';
 import { clientCredentials, createServiceClient } from '@org/auth/server';
-import {
-  composeSchemas,
-  deviceSchema,
-  devUserSchema,
-  identityProviderSchema,
-  parseConfig,
-  proxySchema,
-  webBrowserSchema,
-} from '@org/config';
+import { parseConfig } from '@org/config';
 import { type RunningEmulator, startEmulator } from '@org/medplum-emulator';
 import { createApp } from '../../src/app.ts';
 import type { ProxySettings } from '../../src/config.ts';
@@ -22,10 +14,7 @@ import { captureLogs, FAST_SETTINGS, PASSWORD, testConfig } from '../helpers.ts'
 
 export const MARIA = SEED_IDS.patientMaria;
 
-export const modelConfig = parseConfig(
-  composeSchemas(webBrowserSchema, identityProviderSchema, proxySchema, deviceSchema, devUserSchema),
-  {}
-);
+export const modelConfig = parseConfig(authModelSchema, {});
 
 export async function startSeededEmulator(
   changeSeed: (seed: Bundle) => Bundle = (seed) => seed

@@ -9,6 +9,7 @@ export {
   type AuthModel,
   type AuthModelConfig,
   type AuthModelOptions,
+  authModelSchema,
   buildAuthModel,
   buildEmulatorSeed,
   identityProviderFor,

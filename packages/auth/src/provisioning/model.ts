@@ -13,13 +13,29 @@ import type {
   Subscription,
   User,
 } from '@medplum/fhirtypes';
-import type { deviceSchema, devUserSchema, identityProviderSchema, proxySchema, webBrowserSchema } from '@org/config';
+import {
+  composeSchemas,
+  deviceSchema,
+  devUserSchema,
+  identityProviderSchema,
+  proxySchema,
+  webBrowserSchema,
+} from '@org/config';
 import bcrypt from 'bcryptjs';
 import { deviceResultSystem, SEED_IDS, SUBSCRIPTION_EXTENSIONS, SYSTEMS } from './ids.ts';
 
 type Out<S extends { _zod: { output: unknown } }> = S['_zod']['output'];
 
 /** The configuration values the auth model is built from (a subset of the composed `@org/config` schemas). */
+/** The configuration concerns the auth model is built from; load it to get an `AuthModelConfig`. */
+export const authModelSchema = composeSchemas(
+  webBrowserSchema,
+  identityProviderSchema,
+  proxySchema,
+  deviceSchema,
+  devUserSchema
+);
+
 export type AuthModelConfig = Pick<
   Out<typeof webBrowserSchema>,
   'NEXT_PUBLIC_MEDPLUM_CLIENT_ID' | 'NEXT_PUBLIC_IDP_CLIENT_ID' | 'NEXT_PUBLIC_IDP_AUTHORIZE_URL'

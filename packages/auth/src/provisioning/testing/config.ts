@@ -1,16 +1,5 @@
-import {
-  composeSchemas,
-  deviceSchema,
-  devUserSchema,
-  identityProviderSchema,
-  loadConfig,
-  proxySchema,
-  webBrowserSchema,
-} from '@org/config';
-import type { AuthModelConfig } from '../model.ts';
+import { loadConfig } from '@org/config';
+import { type AuthModelConfig, authModelSchema } from '../model.ts';
 
 /** The configuration defaults of @org/config (no environment, no env files), for tests. */
-export const TEST_CONFIG: AuthModelConfig = loadConfig(
-  composeSchemas(webBrowserSchema, identityProviderSchema, proxySchema, deviceSchema, devUserSchema),
-  { env: {}, envFiles: [] }
-);
+export const TEST_CONFIG: AuthModelConfig = loadConfig(authModelSchema, { env: {}, envFiles: [] });
