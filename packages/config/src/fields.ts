@@ -30,6 +30,15 @@ export function httpUrl(defaultValue: string, info: Omit<FieldInfo, 'example'>) 
   return withInfo(schema, { ...info, example: defaultValue });
 }
 
+/** A base URL that only some commands need; no default, trailing slash added like `httpUrl`. */
+export function optionalHttpUrl(info: FieldInfo) {
+  const schema = z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .transform(withTrailingSlash)
+    .optional();
+  return withInfo(schema, info);
+}
+
 /** A URL used exactly as given (an endpoint or an issuer, where a slash would change its meaning). */
 export function endpointUrl(defaultValue: string, info: Omit<FieldInfo, 'example'>) {
   const schema = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).default(defaultValue);

@@ -4,6 +4,7 @@ import {
   endpointUrl,
   httpUrl,
   oneOf,
+  optionalHttpUrl,
   optionalSecret,
   optionalText,
   originList,
@@ -133,6 +134,38 @@ export const provisioningSchema = z.object({
   }),
 });
 
+/**
+ * The emulator's contract and conformance suites against a real Medplum (a test project): its base URL and a
+ * confidential ClientApplication with a project membership. Unset = the suites run against a fresh emulator only.
+ */
+export const contractSuiteSchema = z
+  .object({
+    MEDPLUM_CONTRACT_BASE_URL: optionalHttpUrl({
+      description: 'Run the emulator contract suite against this real Medplum instead (a test project)',
+      example: 'https://api.medplum.com/',
+    }),
+    MEDPLUM_CONTRACT_CLIENT_ID: optionalText({
+      description: 'Id of a confidential ClientApplication of that test project (it creates and deletes Patients)',
+      example: '<ClientApplication id from Project Admin > Clients>',
+    }),
+    MEDPLUM_CONTRACT_CLIENT_SECRET: optionalSecret({
+      description: 'Secret of that ClientApplication',
+      minLength: 16,
+    }),
+  })
+  .superRefine((config, context) => {
+    if (!config.MEDPLUM_CONTRACT_BASE_URL) return;
+    for (const variable of ['MEDPLUM_CONTRACT_CLIENT_ID', 'MEDPLUM_CONTRACT_CLIENT_SECRET'] as const) {
+      if (!config[variable]) {
+        context.addIssue({
+          code: 'custom',
+          path: [variable],
+          message: 'required when MEDPLUM_CONTRACT_BASE_URL is set',
+        });
+      }
+    }
+  });
+
 type ShapeOf<T> = T extends z.ZodObject<infer S> ? S : never;
 type UnionToIntersection<U> = (U extends unknown ? (value: U) => void : never) extends (value: infer I) => void
   ? I
@@ -162,4 +195,5 @@ export const allSchemas = {
   emulator: emulatorSchema,
   devUser: devUserSchema,
   provisioning: provisioningSchema,
+  contractSuite: contractSuiteSchema,
 } as const;

@@ -1,20 +1,19 @@
 import type { Bundle } from '@medplum/fhirtypes';
+import { contractSuiteSchema, loadConfig } from '@org/config';
 import type { EmulatorOptions, RunningEmulator } from '../../src/index.ts';
 import { startEmulator } from '../../src/index.ts';
 import { adminClient, buildSeed } from '../fixtures/seed.ts';
 
 /**
- * Where the contract suite runs. By default against a fresh emulator seeded with test/fixtures/seed.ts; with
- * MEDPLUM_CONTRACT_BASE_URL (plus MEDPLUM_CONTRACT_CLIENT_ID / MEDPLUM_CONTRACT_CLIENT_SECRET of a confidential
- * ClientApplication with a project membership) against a real Medplum, where the tests that need seeded users, clients
- * and policies are skipped with the reason below.
+ * Where the contract and conformance suites run. By default against a fresh emulator seeded with
+ * test/fixtures/seed.ts; with MEDPLUM_CONTRACT_BASE_URL (plus MEDPLUM_CONTRACT_CLIENT_ID / MEDPLUM_CONTRACT_CLIENT_SECRET
+ * of a confidential ClientApplication with a project membership) against a real Medplum, where the tests that need
+ * seeded users, clients and policies are skipped with the reason below. The settings are checked once, before any
+ * test runs, by test/contract/global-setup.ts.
  */
-// biome-ignore lint/style/noProcessEnv: the person running the suite picks its target; this is the suite's only input.
-const env = process.env;
+const settings = loadConfig(contractSuiteSchema);
 
-export const REAL_MEDPLUM_URL = env.MEDPLUM_CONTRACT_BASE_URL
-  ? withTrailingSlash(env.MEDPLUM_CONTRACT_BASE_URL)
-  : undefined;
+export const REAL_MEDPLUM_URL = settings.MEDPLUM_CONTRACT_BASE_URL;
 export const againstRealMedplum = REAL_MEDPLUM_URL !== undefined;
 
 /** Why a test is skipped against a real Medplum. */
@@ -36,14 +35,12 @@ export async function startTarget(
   options: { seed?: Bundle } & Omit<EmulatorOptions, 'seed' | 'port'> = {}
 ): Promise<ContractTarget> {
   if (REAL_MEDPLUM_URL) {
-    const id = env.MEDPLUM_CONTRACT_CLIENT_ID;
-    const secret = env.MEDPLUM_CONTRACT_CLIENT_SECRET;
-    if (!id || !secret) {
-      throw new Error(
-        'MEDPLUM_CONTRACT_BASE_URL is set but MEDPLUM_CONTRACT_CLIENT_ID / MEDPLUM_CONTRACT_CLIENT_SECRET are not: give the id and secret of a confidential ClientApplication with a project membership.'
-      );
-    }
-    return { baseUrl: REAL_MEDPLUM_URL, client: { id, secret }, stop: async () => {} };
+    // Both are present: the schema requires them with the URL.
+    const client = {
+      id: settings.MEDPLUM_CONTRACT_CLIENT_ID ?? '',
+      secret: settings.MEDPLUM_CONTRACT_CLIENT_SECRET ?? '',
+    };
+    return { baseUrl: REAL_MEDPLUM_URL, client, stop: async () => {} };
   }
   if (!announced) {
     announced = true;
@@ -63,10 +60,6 @@ export async function startTarget(
     emulator,
     stop: () => emulator.stop(),
   };
-}
-
-export function withTrailingSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
 }
 
 export function form(fields: Record<string, string>): RequestInit {
