@@ -45,9 +45,10 @@ describe('lab orders (against @medplum/mock)', () => {
   });
 
   it('looks the analyzer up by its identifier, never by a fixed id', async () => {
-    // (@medplum/mock does not index Device.identifier, so check the query itself.)
-    const searchOne = vi.spyOn(medplum, 'searchOne').mockResolvedValue(analyzer as Device & { id: string });
-    expect((await findAnalyzer(medplum))?.id).toBe(analyzer.id);
+    // @medplum/mock does not index Device.identifier, so only the query is checked here; that a real server finds the
+    // seeded analyzer by it is proven in the browser (tests/lab-order.spec.ts orders through findAnalyzer).
+    const searchOne = vi.spyOn(medplum, 'searchOne');
+    await findAnalyzer(medplum);
     expect(searchOne).toHaveBeenCalledWith('Device', {
       identifier: `${ANALYZER_IDENTIFIER.system}|${ANALYZER_IDENTIFIER.value}`,
     });

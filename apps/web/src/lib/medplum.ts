@@ -9,6 +9,15 @@ import { CALLBACK_PATH, env, STORAGE_PREFIX } from '../env.ts';
 const SIGN_IN_PATHS = new Set(['/signin', CALLBACK_PATH]);
 
 let auth: BrowserAuth | undefined;
+let sessionEnded = false;
+
+/**
+ * True once Medplum has refused this tab's refresh token (revoked or expired login). The SDK clears its tokens just
+ * before telling us, so the signed-in layout sees "no profile" too: it must leave the redirect (and its message) to us.
+ */
+export function sessionHasEnded(): boolean {
+  return sessionEnded;
+}
 
 export function getAuth(): BrowserAuth {
   auth ??= createBrowserAuth(env, {
@@ -18,6 +27,7 @@ export function getAuth(): BrowserAuth {
       // The refresh token was refused or has expired: the session is over (the SDK has cleared its tokens).
       onUnauthenticated: () => {
         if (typeof window !== 'undefined' && !SIGN_IN_PATHS.has(window.location.pathname)) {
+          sessionEnded = true;
           window.location.assign('/signin?reason=session-ended');
         }
       },

@@ -136,7 +136,9 @@ describe('device least privilege (client credentials)', () => {
       },
       `identifier=${system}|report-1`
     );
-    expect(report.id).toBeDefined();
+    const reports = await client.searchResources('DiagnosticReport', { identifier: `${system}|report-1` });
+    expect(reports.map((found) => found.id)).toEqual([report.id]);
+    expect(reports[0]?.result).toEqual([{ reference: `Observation/${first.id}` }]);
   });
 
   it('is refused (403) every interaction on every type outside its policy', async () => {

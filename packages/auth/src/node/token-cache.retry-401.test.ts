@@ -48,12 +48,19 @@ describe('one retry on 401', () => {
     expect(new Set(assertions).size).toBe(2);
   });
 
-  it('private_key_jwt: concurrent 401s share one new token request', async () => {
-    const { server, client } = await readyClient('private_key_jwt');
-    server.unauthorizedNextFhirCalls(1);
-    await expect(client.readResource('Patient', 'p1')).resolves.toMatchObject({ id: 'p1' });
-    expect(server.tokenRequests()).toHaveLength(2);
-  });
+  it.each(['client_credentials', 'private_key_jwt'] as const)(
+    '%s: concurrent 401s share one new token request',
+    async (method) => {
+      const { server, client } = await readyClient(method);
+      server.revokeAll();
+      const reads = Array.from({ length: 20 }, () => client.readResource('Patient', 'p1'));
+      const patients = await Promise.all(reads);
+      expect(patients.map((patient) => patient.id)).toEqual(Array(20).fill('p1'));
+      // The sign-in, then exactly one new token for all twenty rejected calls; each call retried once.
+      expect(server.tokenRequests()).toHaveLength(2);
+      expect(server.fhirRequests()).toHaveLength(40);
+    }
+  );
 
   it('private_key_jwt: a second 401 is final', async () => {
     const { server, client } = await readyClient('private_key_jwt');

@@ -5,7 +5,7 @@ import { ResourceAvatar, ResourceName, useMedplumContext } from '@medplum/react'
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type ReactNode, useEffect, useState } from 'react';
-import { getAuth } from '../../lib/medplum.ts';
+import { getAuth, sessionHasEnded } from '../../lib/medplum.ts';
 
 /** Everything under this layout needs a signed-in user; without one the browser goes to /signin. */
 export function SignedInShell({ children }: { children: ReactNode }) {
@@ -17,7 +17,10 @@ export function SignedInShell({ children }: { children: ReactNode }) {
   // Tokens live in localStorage, which the server cannot see: render nothing user-specific until the browser has it.
   useEffect(() => setMounted(true), []);
   useEffect(() => {
-    if (mounted && !loading && !profile && !signingOut) router.replace('/signin?reason=sign-in-required');
+    // Signing out and an ended session navigate on their own, each with its own message.
+    if (mounted && !loading && !profile && !signingOut && !sessionHasEnded()) {
+      router.replace('/signin?reason=sign-in-required');
+    }
   }, [mounted, loading, profile, signingOut, router]);
 
   if (!mounted || loading || !profile) {
