@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WithId } from '@medplum/core';
 import { createReference } from '@medplum/core';
-import type { ClientApplication, Login, ProjectMembership, Reference, User } from '@medplum/fhirtypes';
+import type { ClientApplication, Login, ProjectMembership, Reference, SmartAppLaunch, User } from '@medplum/fhirtypes';
 import { findClient, findMembership, profileReference } from '../auth/directory.ts';
 import type { EmulatorServices } from '../services.ts';
 import {
@@ -26,6 +26,8 @@ export interface NewLogin {
   codeChallengeMethod?: Login['codeChallengeMethod'];
   /** Deprecated `remember: true` also earns a refresh token, as in Medplum. */
   remember?: boolean;
+  /** A SMART App Launch (`SmartAppLaunch`) whose patient and encounter the token response carries. */
+  launch?: Reference<SmartAppLaunch>;
   /** False for client credentials: Medplum never gives those a refresh token, whatever the scope. */
   allowRefresh?: boolean;
   remoteAddress?: string;
@@ -37,8 +39,13 @@ export function randomSecret(): string {
 }
 
 export async function createLogin(services: EmulatorServices, fields: NewLogin): Promise<WithId<Login>> {
+  // As token.int.test.ts "Grant types refresh_token should include refresh token": a client whose grantType lists
+  // refresh_token always earns one, whatever the scope.
   const wantsRefresh =
-    fields.allowRefresh !== false && (/\boffline(_access)?\b/.test(fields.scope) || fields.remember === true);
+    fields.allowRefresh !== false &&
+    (/\boffline(_access)?\b/.test(fields.scope) ||
+      fields.remember === true ||
+      fields.client?.grantType?.includes('refresh_token') === true);
   return services.repo.createResource<Login>({
     resourceType: 'Login',
     user: fields.user,
@@ -49,6 +56,7 @@ export async function createLogin(services: EmulatorServices, fields: NewLogin):
     nonce: fields.nonce ?? crypto.randomUUID(),
     ...(fields.codeChallenge ? { codeChallenge: fields.codeChallenge } : {}),
     ...(fields.codeChallengeMethod ? { codeChallengeMethod: fields.codeChallengeMethod } : {}),
+    ...(fields.launch ? { launch: fields.launch } : {}),
     ...(wantsRefresh ? { refreshSecret: randomSecret() } : {}),
     ...(fields.remoteAddress ? { remoteAddress: fields.remoteAddress } : {}),
     ...(fields.userAgent ? { userAgent: fields.userAgent } : {}),
@@ -95,11 +103,16 @@ export interface TokenResponse {
   project?: Reference;
   profile: Reference;
   patient?: string;
+  encounter?: string;
+  fhirContext?: SmartAppLaunch['fhirContext'];
   smart_style_url: string;
   need_patient_banner: boolean;
 }
 
-/** Signs the three tokens for a granted Login, with Medplum's claims (medplum-facts §4.10) and the client's lifetimes. */
+/**
+ * Signs the three tokens for a granted Login, with Medplum's claims and the client's lifetimes, and answers
+ * packages/server/src/oauth/token.ts `sendTokenResponse`'s body (SMART launch context included).
+ */
 export async function issueTokens(services: EmulatorServices, login: WithId<Login>): Promise<TokenResponse> {
   const membership = findMembership(services.repo, login.membership?.reference?.split('/')[1]);
   if (!membership) throw new Error(`Login/${login.id} has no membership`);
@@ -147,7 +160,13 @@ export async function issueTokens(services: EmulatorServices, login: WithId<Logi
       )
     : undefined;
 
-  const patientId = profile.reference?.startsWith('Patient/') ? profile.reference.split('/')[1] : undefined;
+  const launch = login.launch
+    ? await services.repo.readReference<SmartAppLaunch>(login.launch).catch(() => undefined)
+    : undefined;
+  // A launch identifier wins over the FHIR id; a Patient profile wins over the launch (sendTokenResponse).
+  let patientId = launch?.patient?.identifier?.value ?? launch?.patient?.reference?.split('/')[1];
+  const encounterId = launch?.encounter?.identifier?.value ?? launch?.encounter?.reference?.split('/')[1];
+  if (profile.reference?.startsWith('Patient/')) patientId = profile.reference.split('/')[1];
   return {
     token_type: 'Bearer',
     expires_in: accessLifetime,
@@ -158,6 +177,8 @@ export async function issueTokens(services: EmulatorServices, login: WithId<Logi
     ...(membership.project ? { project: membership.project } : {}),
     profile,
     ...(patientId ? { patient: patientId } : {}),
+    ...(encounterId ? { encounter: encounterId } : {}),
+    ...(launch?.fhirContext ? { fhirContext: launch.fhirContext } : {}),
     smart_style_url: `${services.baseUrl}fhir/R4/.well-known/smart-styles.json`,
     need_patient_banner: Boolean(patientId),
   };
