@@ -92,7 +92,7 @@ describe.skipIf(againstRealMedplum)(`rate limit (skipped against a real Medplum:
     expect(seconds).toBeGreaterThan(0);
     expect(seconds).toBeLessThanOrEqual(60);
     const outcome = (await limited.json()) as { issue: { diagnostics: string }[] };
-    const diagnostics = JSON.parse(outcome.issue[0].diagnostics);
+    const diagnostics = JSON.parse(outcome.issue[0]?.diagnostics ?? '');
     expect(outcome).toEqual({
       resourceType: 'OperationOutcome',
       id: 'too-many-requests',
