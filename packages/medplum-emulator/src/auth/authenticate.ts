@@ -28,13 +28,14 @@ export const ON_BEHALF_OF_HEADER = 'x-medplum-on-behalf-of';
  * "unauthenticated" (undefined), never an error, except an on-behalf-of header from a non-admin (403).
  */
 export async function authenticate(services: EmulatorServices, headers: Headers): Promise<Caller | undefined> {
-  const authorization = headers.get('authorization') ?? '';
+  // As packages/server/src/oauth/middleware.ts (authenticateTokenImpl): `<type> <token>` split on one space.
+  const [tokenType, token] = (headers.get('authorization') ?? '').split(' ');
   let login: Caller['login'] | undefined;
   let membership: WithId<ProjectMembership> | undefined;
-  if (authorization.startsWith('Bearer ')) {
-    ({ login, membership } = (await fromBearer(services, authorization.slice(7).trim())) ?? {});
-  } else if (authorization.startsWith('Basic ')) {
-    ({ login, membership } = fromBasic(services, authorization.slice(6).trim()) ?? {});
+  if (tokenType === 'Bearer' && token) {
+    ({ login, membership } = (await fromBearer(services, token)) ?? {});
+  } else if (tokenType === 'Basic' && token) {
+    ({ login, membership } = fromBasic(services, token) ?? {});
   }
   if (!login || !membership) return undefined;
 
@@ -81,23 +82,33 @@ async function fromBearer(
   } catch {
     return undefined;
   }
-  // Refresh tokens are signed by the same key; they are not access tokens.
-  if (typeof claims.login_id !== 'string' || 'refresh_secret' in claims) return undefined;
+  // Only access tokens are API credentials. Access and refresh tokens are audienced to the issuer, ID tokens to the
+  // client (packages/server/src/oauth/introspect.ts); refresh tokens carry `refresh_secret`. Medplum's middleware tests
+  // "ID token rejected as access token" and "Refresh token rejected as access token" expect 401 for both.
+  if (claims.aud !== services.baseUrl || typeof claims.login_id !== 'string' || 'refresh_secret' in claims) {
+    return undefined;
+  }
   const login = findLogin(services, claims.login_id);
-  if (!login || login.revoked) return undefined;
+  if (!login?.membership || login.revoked) return undefined;
   const membership = findMembership(services.repo, login.membership?.reference?.split('/')[1]);
   if (!membership || membership.active === false) return undefined;
   return { login, membership };
 }
 
-/** `Authorization: Basic base64(clientId:secret)`: ClientApplication id and its current secret only (no retiringSecret). */
+/**
+ * `Authorization: Basic base64(clientId:secret)`: an active ClientApplication and its current secret only (no
+ * retiringSecret), with an active membership (middleware tests "Basic auth with inactive project membership",
+ * "Basic auth with inactive client status").
+ */
 function fromBasic(
   services: EmulatorServices,
   encoded: string
 ): { login: Login; membership: WithId<ProjectMembership> } | undefined {
   const [clientId, secret] = parseBasicCredentials(encoded);
+  if (!clientId || !secret) return undefined;
   const client = findClient(services.repo, clientId);
-  if (!client?.secret || !secret || !timingSafeEqualStrings(client.secret, secret)) return undefined;
+  if (!client?.secret || !timingSafeEqualStrings(client.secret, secret)) return undefined;
+  if (client.status !== undefined && client.status !== 'active') return undefined;
   const membership = membershipsOf(services.repo, client)[0];
   if (!membership) return undefined;
   const login: Login = {

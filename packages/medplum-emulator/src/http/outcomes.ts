@@ -5,22 +5,26 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
+/** Medplum's PROMPT_BASIC_AUTH_PARAM (packages/server/src/oauth/middleware.ts). */
+export const PROMPT_BASIC_AUTH_PARAM = '_medplum-prompt-basic-auth';
+
 /** An OperationOutcome with the status Medplum derives from it (`getStatus`: 401/403/404/410/412/429, else 400/500). */
 export function sendOutcome(c: Context, outcome: OperationOutcome): Response {
   return c.body(JSON.stringify(outcome), getStatus(outcome) as ContentfulStatusCode, { 'Content-Type': FHIR_JSON });
 }
 
 /**
- * 401 `unauthorized` with `WWW-Authenticate: Basic realm="<baseUrl>"` when the request had no credentials or Basic ones,
- * as Medplum's `sendOutcome` does (or whenever `?_medplum-prompt-basic-auth` is set); a rejected Bearer token gets the
- * 401 alone.
+ * 401 `unauthorized` with a `WWW-Authenticate` challenge, as packages/server/src/oauth/middleware.ts
+ * (`authenticateRequest`) and its tests ("No auth header", "No auth header with magic param", "Invalid bearer token",
+ * "Basic auth empty string" in oauth/middleware.int.test.ts) have it: `Basic realm="<baseUrl>"` when the request used
+ * Basic credentials or carries a non-empty `?_medplum-prompt-basic-auth=` (Express reads it truthy, so a bare
+ * `?_medplum-prompt-basic-auth` does not count), else `Bearer realm="<baseUrl>"`.
  */
 export function sendUnauthorized(c: Context, baseUrl: string): Response {
-  const authorization = c.req.header('authorization');
-  const forcePrompt = c.req.query('_medplum-prompt-basic-auth') !== undefined;
-  if (!authorization || authorization.startsWith('Basic ') || forcePrompt) {
-    c.header('WWW-Authenticate', `Basic realm="${baseUrl}"`);
-  }
+  const authorization = c.req.header('authorization') ?? '';
+  const promptBasic = Boolean(c.req.query(PROMPT_BASIC_AUTH_PARAM));
+  const scheme = promptBasic || authorization.startsWith('Basic') ? 'Basic' : 'Bearer';
+  c.header('WWW-Authenticate', `${scheme} realm="${baseUrl}"`);
   return sendOutcome(c, unauthorized);
 }
 

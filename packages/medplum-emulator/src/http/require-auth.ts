@@ -4,7 +4,10 @@ import type { EmulatorServices } from '../services.ts';
 import type { AppEnv } from './app-env.ts';
 import { sendUnauthorized } from './outcomes.ts';
 
-/** Medplum's `authenticateRequest`: Bearer or Basic, else 401 (with `WWW-Authenticate: Basic` where Medplum adds it). */
+/**
+ * Medplum's `authenticateRequest` (packages/server/src/oauth/middleware.ts): Bearer or Basic, else 401 with a
+ * `WWW-Authenticate` challenge (see `sendUnauthorized`).
+ */
 export function requireAuth(services: EmulatorServices): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const caller = await authenticate(services, c.req.raw.headers);
