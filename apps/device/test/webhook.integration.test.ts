@@ -12,7 +12,9 @@ let world: World;
 let order: ServiceRequest & { id: string };
 
 beforeAll(async () => {
-  world = await startWorld();
+  // A freshness window other than the library's default (10 min), so the test below proves the device's own setting
+  // reaches the verifier.
+  world = await startWorld({ device: { webhookMaxAgeMs: 5 * 60_000 } });
   // An order for our analyzer that Medplum never delivered: created for another device (criteria do not match),
   // then updated (the Subscription only fires on create). The test plays Medplum with it.
   const created = await orderLabTest(world, { device: OTHER_DEVICE });
@@ -62,5 +64,58 @@ describe('webhook inbox on the device port', () => {
     expect(reports).toHaveLength(1);
     expect(observations).toHaveLength(4);
     expect(world.device.status().stats).toMatchObject({ ordersReceived: 1, webhooksRefused: 4 });
+  });
+});
+
+describe('limits of the webhook inbox, as the device wires them', () => {
+  const ONE_MIB = 1024 * 1024;
+  const forgedId = '5a1e0f2b-6c2d-4e8f-9a3b-000000000002';
+  const aged = (ms: number) => ({
+    ...order,
+    id: forgedId,
+    meta: { versionId: '1', lastUpdated: new Date(Date.now() - ms).toISOString() },
+  });
+
+  it('refuses a signed delivery older than its freshness window (401 stale); one just inside it is read', async () => {
+    const window = world.device.webhookMaxAgeMs;
+    expect(window).toBe(5 * 60_000);
+    const stale = await post(delivery(world.config, aged(window + 60_000)));
+    expect(stale.status).toBe(401);
+    expect(await stale.json()).toEqual({ error: 'stale' });
+    // Inside the window the delivery is verified and the order read back (Medplum does not hold this one: ignored).
+    const fresh = await post(delivery(world.config, aged(window - 60_000)));
+    expect(fresh.status).toBe(200);
+    expect(await fresh.json()).toMatchObject({ outcome: 'ignored' });
+  });
+
+  it('refuses a body whose Content-Length is over 1 MiB with 413', async () => {
+    const padded = { ...order, id: forgedId, note: [{ text: 'x'.repeat(ONE_MIB) }] };
+    const response = await post(delivery(world.config, padded));
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: 'too-large' });
+  });
+
+  it('stops reading a chunked body (no Content-Length) at the limit: 256 MiB offered, memory stays flat', async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    const offered = 256 * ONE_MIB;
+    let produced = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (produced >= offered) return controller.close();
+          produced += chunk.byteLength;
+          controller.enqueue(chunk);
+        },
+      },
+      { highWaterMark: 0 }
+    );
+    const { headers } = delivery(world.config, order);
+    const rssBefore = process.memoryUsage().rss;
+    const response = await post({ method: 'POST', headers, body, duplex: 'half' } as RequestInit);
+    expect(response.status).toBe(413);
+    body.cancel().catch(() => undefined);
+    // What the client managed to push before the refusal: the limit plus what the sockets buffer, nowhere near 256 MiB.
+    expect(produced).toBeLessThan(32 * ONE_MIB);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(64 * ONE_MIB);
   });
 });

@@ -31,23 +31,53 @@ describe('proxy allowlist: method + path, nothing else forwarded', () => {
     expect(medplum.requests.length).toBe(before);
   });
 
-  it('rejects query parameters not listed for the route (400), without calling Medplum', async () => {
+  // One row per rule, each with the exact message of that rule, next to the value the same rule lets through: deleting
+  // any one rule makes its row fail.
+  const longName = 'a'.repeat(64);
+  it.each([
+    ['/api/fhir/Patient?_include=*', 'query parameter not allowed here: _include'],
+    ['/api/fhir/Observation?subject=Patient/pat-1&_revinclude=x', 'query parameter not allowed here: _revinclude'],
+    ['/api/fhir/Patient?_count=0', 'invalid value for query parameter _count'],
+    ['/api/fhir/Patient?_count=101', 'invalid value for query parameter _count'],
+    ['/api/fhir/Patient?_count=100000', 'invalid value for query parameter _count'],
+    ['/api/fhir/Patient?_count=-1', 'invalid value for query parameter _count'],
+    ['/api/fhir/Patient?name=a&name=b', 'query parameter given more than once: name'],
+    [
+      '/api/fhir/Observation?subject=Patient/pat-1&subject=Patient/pat-2',
+      'query parameter given more than once: subject',
+    ],
+    [`/api/fhir/Patient?name=${longName}b`, 'invalid value for query parameter name'],
+    ['/api/fhir/Patient?name=', 'invalid value for query parameter name'],
+    ['/api/fhir/Patient?name=a%00b', 'invalid value for query parameter name'],
+    ['/api/fhir/Patient?name=a%0Ab', 'invalid value for query parameter name'],
+    ['/api/fhir/Patient?_offset=x', 'invalid value for query parameter _offset'],
+    ['/api/fhir/Patient?_sort=birthdate', 'invalid value for query parameter _sort'],
+    ['/api/fhir/Observation?subject=Practitioner/x', 'invalid value for query parameter subject'],
+    ['/api/fhir/Observation', 'query parameter required: subject'],
+  ])('%s → 400 "%s", without calling Medplum', async (path, message) => {
     const { app, medplum } = unitApp();
     const cookie = await signIn(app);
     const before = medplum.requests.length;
-    for (const query of [
-      '_include=*',
-      'subject=Patient/pat-1&_revinclude=x',
-      '_count=100000',
-      'subject=Practitioner/x',
-    ]) {
-      const path = query.startsWith('_include') ? '/api/fhir/Patient' : '/api/fhir/Observation';
-      const response = await app.request(`${path}?${query}`, { headers: apiHeaders(cookie) });
-      expect(response.status, query).toBe(400);
-    }
-    const missing = await app.request('/api/fhir/Observation', { headers: apiHeaders(cookie) });
-    expect(missing.status).toBe(400);
+    const response = await app.request(path, { headers: apiHeaders(cookie) });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: 'bad_request', message });
     expect(medplum.requests.length).toBe(before);
+  });
+
+  it.each([
+    '/api/fhir/Patient?_count=1',
+    '/api/fhir/Patient?_count=100',
+    `/api/fhir/Patient?name=${longName}`,
+    '/api/fhir/Patient?name=Garc%C3%ADa%20M',
+    '/api/fhir/Patient?_offset=20&_sort=family',
+    '/api/fhir/Observation?subject=Patient/pat-1&_count=50&_sort=-_lastUpdated',
+  ])('%s is forwarded', async (path) => {
+    const { app, medplum } = unitApp();
+    const cookie = await signIn(app);
+    const response = await app.request(path, { headers: apiHeaders(cookie) });
+    expect(response.status).toBe(200);
+    const forwarded = medplum.fhirRequests().at(-1)?.url.searchParams;
+    expect([...(forwarded ?? [])]).toEqual([...new URL(path, 'http://x').searchParams]);
   });
 
   it('forwards an allowlisted read to fhir/R4 with exactly the allowed query', async () => {

@@ -19,6 +19,27 @@ describe('per-session rate limit', () => {
   });
 });
 
+describe('per-session rate limit on pages', () => {
+  it('answers 429 with Retry-After for pages too, before any call to Medplum; other sessions are unaffected', async () => {
+    const { app, medplum } = unitApp({ settings: { rateLimitPerSession: 3 } });
+    const busy = await signIn(app, 'clinician');
+    const calm = await signIn(app, 'reception');
+    const page = (cookie: string) => app.request('/patients/pat-1', { headers: { Cookie: cookie } });
+    const allowed = [];
+    for (let i = 0; i < 3; i++) allowed.push((await page(busy)).status);
+    expect(allowed).toEqual([200, 200, 200]);
+    const medplumCalls = medplum.fhirRequests().length;
+    const limited = await page(busy);
+    expect(limited.status).toBe(429);
+    expect(await limited.text()).toBe('Too many requests');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await page(busy)).status).toBe(429);
+    // Refused before the page asks Medplum anything.
+    expect(medplum.fhirRequests()).toHaveLength(medplumCalls);
+    expect((await page(calm)).status).toBe(200);
+  });
+});
+
 describe('request body size limit', () => {
   it('answers 413 for a body over the limit, without calling Medplum', async () => {
     const { app, medplum } = unitApp({ settings: { maxBodyBytes: 1024 } });
@@ -30,6 +51,36 @@ describe('request body size limit', () => {
       body: noteBody('pat-1', 'x'.repeat(5000)),
     });
     expect(response.status).toBe(413);
+    expect(medplum.requests.length).toBe(before);
+  });
+
+  it.each([
+    ['sign-in', '/api/session'],
+    ['a note', '/api/fhir/Communication'],
+  ])('stops reading a chunked %s body (no Content-Length) once it passes the limit', async (_what, path) => {
+    const { app, medplum } = unitApp({ settings: { maxBodyBytes: 1024 } });
+    const cookie = await signIn(app);
+    const before = medplum.requests.length;
+    let produced = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (produced >= 10 * 1024 * 1024) return controller.close();
+          produced += 256;
+          controller.enqueue(new Uint8Array(256).fill(0x20));
+        },
+      },
+      { highWaterMark: 0 }
+    );
+    const response = await app.request(path, {
+      method: 'POST',
+      headers: apiHeaders(cookie, { 'Content-Type': 'application/json' }),
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ error: 'payload_too_large' });
+    expect(produced).toBe(1024 + 256);
     expect(medplum.requests.length).toBe(before);
   });
 });

@@ -160,6 +160,69 @@ describe('restHookVerifier middleware', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  describe('the body is read last, and never past the limit', () => {
+    /** A request body that is produced only as it is read, and counts what was read. */
+    function lazyBody(totalBytes: number, chunkBytes = 1024) {
+      let produced = 0;
+      const stream = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            if (produced >= totalBytes) return controller.close();
+            produced += chunkBytes;
+            controller.enqueue(new Uint8Array(chunkBytes).fill(0x20));
+          },
+        },
+        { highWaterMark: 0 }
+      );
+      return { stream, produced: () => produced };
+    }
+
+    function post(hono: Hono<RestHookEnv>, stream: ReadableStream<Uint8Array>, headers: Record<string, string>) {
+      return hono.request('/w', { method: 'POST', body: stream, headers, duplex: 'half' } as RequestInit);
+    }
+
+    function limited() {
+      const handler = vi.fn(() => new Response('ok'));
+      const hono = new Hono<RestHookEnv>();
+      hono.post('/w', restHookVerifier({ basic, secret, maxBodyBytes: 64 * 1024 }), () => handler());
+      return { hono, handler };
+    }
+
+    it('refuses wrong Basic credentials before reading a byte of the body', async () => {
+      const { hono, handler } = limited();
+      const body = lazyBody(10 * 1024 * 1024);
+      const wrong = `Basic ${Buffer.from(`${basic.username}:guess`).toString('base64')}`;
+      const res = await post(hono, body.stream, { Authorization: wrong });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ error: 'bad-credentials' });
+      expect(body.produced()).toBe(0);
+      expect(handler).not.toHaveBeenCalled();
+    });
+
+    it('refuses a declared Content-Length over the limit before reading a byte', async () => {
+      const { hono, handler } = limited();
+      const body = lazyBody(10 * 1024 * 1024);
+      const res = await post(hono, body.stream, {
+        Authorization: authorization,
+        'Content-Length': String(10 * 1024 * 1024),
+      });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({ error: 'too-large' });
+      expect(body.produced()).toBe(0);
+      expect(handler).not.toHaveBeenCalled();
+    });
+
+    it('stops reading a streamed body (no Content-Length) as soon as it passes the limit', async () => {
+      const { hono, handler } = limited();
+      const body = lazyBody(10 * 1024 * 1024);
+      const res = await post(hono, body.stream, { Authorization: authorization });
+      expect(res.status).toBe(413);
+      // The limit plus the chunk that crossed it: not the ten mebibytes on offer.
+      expect(body.produced()).toBe(64 * 1024 + 1024);
+      expect(handler).not.toHaveBeenCalled();
+    });
+  });
+
   it('refuses to be built without credentials or a secret', () => {
     expect(() => restHookVerifier({})).toThrow();
   });
