@@ -20,7 +20,7 @@ export function openIdConfiguration(services: EmulatorServices) {
     jwks_uri: `${base}.well-known/jwks.json`,
     introspection_endpoint: `${base}oauth2/introspect`,
     registration_endpoint: `${base}oauth2/register`,
-    // Medplum still advertises RS256 here whatever its keys are (medplum-facts §4.2); clients must read the JWKS.
+    // As packages/server/src/wellknown.ts (handleOAuthConfig) lists it; clients must read the JWKS for the key types.
     id_token_signing_alg_values_supported: ['RS256'],
     grant_types_supported: GRANT_TYPES,
     response_types_supported: ['code', 'id_token', 'token id_token'],

@@ -9,7 +9,7 @@ import { loginResult, passwordLogin } from '../auth/login-flow.ts';
 import { isFormBody, readForm } from '../http/body.ts';
 import { clientAddress } from '../http/client-address.ts';
 import type { EmulatorServices } from '../services.ts';
-import { randomSecret, setLoginMembership, updateLogin } from './logins.ts';
+import { findLogin, randomSecret, setLoginMembership, updateLogin } from './logins.ts';
 import { signInPage } from './sign-in-page.ts';
 
 type Params = Record<string, string>;
@@ -17,9 +17,12 @@ type Params = Record<string, string>;
 const DEFAULT_MAX_AGE_SECONDS = 3600;
 
 /**
- * `GET|POST /oauth2/authorize` (medplum-facts §4.3): unknown client and bad redirect URIs are plain-text 400s; every
- * other error is redirected to the (exactly matching) redirect URI. Where Medplum hands over to its web app's sign-in
- * page, the emulator serves its own, which posts to `/oauth2/sign-in` and then redirects with `?code=&state=`.
+ * `GET|POST /oauth2/authorize`, as packages/server/src/oauth/authorize.ts: an unknown client or a redirect URI the
+ * client does not register is a plain-text 400; every other invalid request is redirected to the redirect URI with
+ * `error` and `state`. A still-valid session (the `medplum-<clientId>` cookie, or `id_token_hint`) gets a code at once
+ * unless `prompt=login`; `prompt=none` without one is `login_required`. Everything else is a 302 to the sign-in page
+ * with the request's parameters, as Medplum sends the browser to its app's `/oauth` page; the emulator's own page lives
+ * at `/oauth2/sign-in` and posts back there, then redirects with `?code=&state=`.
  */
 export function authorizeRoutes(services: EmulatorServices): Hono {
   const app = new Hono();
@@ -33,8 +36,11 @@ export function authorizeRoutes(services: EmulatorServices): Hono {
     const failure = validateAuthorizeRequest(services, client, params);
     if (failure) return redirectWithError(c, redirectUri, params.state, failure.error, failure.description);
 
-    const existing = params.prompt === 'login' ? undefined : existingLogin(services, c, client, params);
-    if (existing && params.prompt === 'none') {
+    const existing = await existingLogin(services, c, client, params);
+    if (params.prompt === 'none' && !existing) {
+      return redirectWithError(c, redirectUri, params.state, 'login_required', 'Login required');
+    }
+    if (params.prompt !== 'login' && existing) {
       const refreshed = await updateLogin(services, existing, {
         code: randomSecret(),
         granted: false,
@@ -46,9 +52,17 @@ export function authorizeRoutes(services: EmulatorServices): Hono {
       });
       return redirectWithCode(c, redirectUri, refreshed.code as string, params.state);
     }
-    if (params.prompt === 'none')
-      return redirectWithError(c, redirectUri, params.state, 'login_required', 'Login required');
-    return c.html(signInPage(params, client.name ?? client.id));
+    const signIn = new URL(`${services.baseUrl}oauth2/sign-in`);
+    for (const [name, value] of Object.entries(params)) signIn.searchParams.set(name, value);
+    return c.redirect(signIn.toString(), 302);
+  });
+
+  app.get('/oauth2/sign-in', async (c) => {
+    const params = await readParams(c);
+    const checked = checkClientAndRedirect(services, params);
+    if ('failure' in checked) return c.text(checked.failure, 400);
+    if (validateAuthorizeRequest(services, checked.client, params)) return c.text('Invalid authorization request', 400);
+    return c.html(signInPage(params, checked.client.name ?? checked.client.id));
   });
 
   app.post('/oauth2/sign-in', async (c) => {
@@ -141,25 +155,47 @@ function validateAuthorizeRequest(
   return undefined;
 }
 
-/** A granted, unrevoked Login carrying this browser's `medplum-<clientId>` cookie, no older than `max_age`. */
-function existingLogin(
+/**
+ * The session to reuse, as packages/server/src/oauth/authorize.ts getExistingLogin: the Login named by a valid
+ * `id_token_hint`, else the granted, unrevoked Login carrying this browser's `medplum-<clientId>` cookie; either only
+ * while younger than `max_age` (default 3600 s).
+ */
+async function existingLogin(
   services: EmulatorServices,
   c: Context,
   client: WithId<ClientApplication>,
   params: Params
+): Promise<WithId<Login> | undefined> {
+  const login = (await loginFromIdTokenHint(services, params.id_token_hint)) ?? loginFromCookie(services, c, client);
+  if (!login) return undefined;
+  const maxAgeSeconds = params.max_age ? Number.parseInt(params.max_age, 10) : DEFAULT_MAX_AGE_SECONDS;
+  const ageSeconds = (Date.now() - new Date(login.authTime).getTime()) / 1000;
+  return ageSeconds > maxAgeSeconds ? undefined : login;
+}
+
+async function loginFromIdTokenHint(
+  services: EmulatorServices,
+  hint: string | undefined
+): Promise<WithId<Login> | undefined> {
+  if (!hint) return undefined;
+  let claims: Record<string, unknown>;
+  try {
+    claims = await services.keys.verify(hint, services.baseUrl);
+  } catch {
+    return undefined;
+  }
+  return typeof claims.login_id === 'string' ? findLogin(services, claims.login_id) : undefined;
+}
+
+function loginFromCookie(
+  services: EmulatorServices,
+  c: Context,
+  client: WithId<ClientApplication>
 ): WithId<Login> | undefined {
   const cookie = getCookie(c, `medplum-${client.id}`);
   if (!cookie) return undefined;
-  const maxAgeMs = (Number(params.max_age) || DEFAULT_MAX_AGE_SECONDS) * 1000;
-  return services.repo
-    .list<Login>('Login')
-    .find(
-      (login) =>
-        login.cookie === cookie &&
-        login.granted &&
-        !login.revoked &&
-        Date.now() - new Date(login.authTime).getTime() <= maxAgeMs
-    );
+  const login = services.repo.list<Login>('Login').find((candidate) => candidate.cookie === cookie);
+  return login?.granted && !login.revoked ? login : undefined;
 }
 
 function redirectWithCode(c: Context, redirectUri: string, code: string, state: string | undefined): Response {

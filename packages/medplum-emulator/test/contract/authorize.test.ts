@@ -69,6 +69,23 @@ describe.skipIf(againstRealMedplum)(
       expect(profile?.id).toBe(alice.practitionerId);
     });
 
+    it('authorize answers 302 to the sign-in page with the request parameters, as Medplum sends the browser on', async () => {
+      const params = {
+        response_type: 'code',
+        client_id: webClient.id,
+        redirect_uri: webClient.redirectUri,
+        scope: 'openid',
+        state: 's-302',
+        code_challenge: 'abc',
+        code_challenge_method: 'plain',
+      };
+      const response = await fetch(authorizeUrl(params), { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      const location = new URL(response.headers.get('location') as string);
+      expect(`${location.origin}${location.pathname}`).toBe(`${target.baseUrl}oauth2/sign-in`);
+      expect(Object.fromEntries(location.searchParams)).toEqual(params);
+    });
+
     it('a wrong password re-renders the page with the error, and no redirect', async () => {
       const params = {
         response_type: 'code',
