@@ -4,11 +4,13 @@
  *
  * Request pipeline (registration order matters in Hono):
  *   request id + access log → security headers → /healthz, /readyz, /assets/* → session from the cookie →
- *   /api/*: CSRF (X-CSRF + Origin) → body size limit → sign in / sign out → session required (401) → per-session rate
- *   limit (429) → /api/me, /api/fhir/* (allowlist, else 404) →
- *   pages: session required (303 to /login) → per-session rate limit → /patients, /patients/:id
+ *   /api/*: CSRF (X-CSRF + Origin) → body size limit → sign in (guarded before any password hashing) / sign out →
+ *   session required (401) → rate limits per session, user and client address (429) → /api/me, /api/fhir/* (allowlist,
+ *   else 404) →
+ *   pages: session required (303 to /login) → the same rate limits → /patients, /patients/:id
  */
 import { randomUUID } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { clientCredentials, createServiceClient, type ServiceClient } from '@org/auth/server';
 import { isLoopbackUrl } from '@org/config';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
@@ -23,6 +25,7 @@ import { loginPage, patientPage, patientsPage } from './pages/pages.ts';
 import { csrfProtection } from './security/csrf.ts';
 import { securityHeaders } from './security/headers.ts';
 import { createRateLimiter } from './security/rate-limit.ts';
+import { createSignInGuard } from './security/sign-in-guard.ts';
 import { createCookieCodec, readCookie, serializeSessionCookie, sessionCookieSpec } from './session/cookie.ts';
 import { createSessionStore, type Session } from './session/store.ts';
 import { resolveMembership } from './users/membership.ts';
@@ -39,6 +42,19 @@ export interface AppDeps {
   logger?: Logger;
   /** Clock of sessions, rate limits and token expiry. */
   now?: () => number;
+  /**
+   * The client's address, for per-address limits. Default: the TCP peer. Behind a load balancer, return the address
+   * it reports (e.g. the last hop it appends to X-Forwarded-For) — never a header the client itself can set.
+   */
+  clientAddress?: (c: Context) => string;
+}
+
+function socketAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // not served by @hono/node-server (in-process tests)
+  }
 }
 
 export type AppEnv = {
@@ -103,12 +119,27 @@ export function createApp(config: ProxyConfig, deps: AppDeps = {}): Hono<AppEnv>
       log: (line) => log({ level: 'info', msg: line }),
     });
   const usersReady = createUserStore(deps.users ?? devUsers(config), settings.passwordCost);
-  const lifetimes = { idleMs: settings.sessionIdleMs, absoluteMs: settings.sessionAbsoluteMs };
+  const lifetimes = {
+    idleMs: settings.sessionIdleMs,
+    absoluteMs: settings.sessionAbsoluteMs,
+    maxPerUser: settings.maxSessionsPerUser,
+  };
   const sessions = createSessionStore(lifetimes, now);
+  const clientAddress = deps.clientAddress ?? socketAddress;
   const codec = createCookieCodec(config.PROXY_SESSION_SECRET);
   const cookie = sessionCookieSpec(site);
   const perSession = createRateLimiter(settings.rateLimitPerSession, settings.rateLimitWindowMs, now);
-  const signInFailures = createRateLimiter(settings.signInFailuresPerWindow, settings.signInWindowMs, now);
+  const perUser = createRateLimiter(settings.rateLimitPerUser, settings.rateLimitWindowMs, now);
+  const perAddress = createRateLimiter(settings.rateLimitPerAddress, settings.rateLimitWindowMs, now);
+  const signInGuard = createSignInGuard(
+    {
+      failuresPerUserAndAddress: settings.signInFailuresPerWindow,
+      attemptsPerAddress: settings.signInAttemptsPerAddress,
+      windowMs: settings.signInWindowMs,
+      maxConcurrentChecks: settings.maxConcurrentSignIns,
+    },
+    now
+  );
 
   const app = new Hono<AppEnv>();
 
@@ -171,8 +202,9 @@ export function createApp(config: ProxyConfig, deps: AppDeps = {}): Hono<AppEnv>
     await next();
   });
 
+  // Per session, per user (all their sessions: signing in again gives no fresh budget) and per client address.
   const rateLimited = (c: Context<AppEnv>, session: Session): Response | undefined => {
-    const wait = perSession.hit(session.id);
+    const wait = Math.max(perSession.hit(session.id), perUser.hit(session.username), perAddress.hit(clientAddress(c)));
     if (!wait) return undefined;
     c.set('reason', 'rate-limited');
     c.header('Retry-After', String(wait));
@@ -210,20 +242,22 @@ export function createApp(config: ProxyConfig, deps: AppDeps = {}): Hono<AppEnv>
     ) {
       return c.json({ error: 'bad_request', message: 'username and password (strings) are required' }, 400);
     }
-    const key = username.trim().toLowerCase();
-    const wait = signInFailures.blocked(key);
-    if (wait) {
-      c.set('reason', 'sign-in-throttled');
-      c.header('Retry-After', String(wait));
-      return c.json({ error: 'too_many_attempts' }, 429);
+    const attempt = signInGuard.begin(username, clientAddress(c));
+    if (!attempt.ok) {
+      c.set('reason', attempt.reason);
+      c.header('Retry-After', String(attempt.retryAfterSeconds));
+      return c.json({ error: attempt.status === 429 ? 'too_many_attempts' : 'busy' }, attempt.status);
     }
-    const user = await (await usersReady).authenticate(username, password);
+    let user: LegacyUser | undefined;
+    try {
+      user = await (await usersReady).authenticate(username, password);
+    } finally {
+      attempt.finish(user !== undefined);
+    }
     if (!user) {
-      signInFailures.hit(key);
       c.set('reason', 'bad-credentials');
       return c.json({ error: 'invalid_credentials' }, 401);
     }
-    signInFailures.reset(key);
     let identity: MedplumIdentity;
     try {
       identity = await resolveMembership(medplum, user.medplum);

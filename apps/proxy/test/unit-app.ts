@@ -1,3 +1,4 @@
+import type { Context } from 'hono';
 import { createApp } from '../src/app.ts';
 import type { ProxySettings } from '../src/config.ts';
 import type { UserSeed } from '../src/users/store.ts';
@@ -29,6 +30,8 @@ export interface UnitAppOptions {
   fetch?: typeof fetch;
   settings?: Partial<ProxySettings>;
   now?: () => number;
+  /** Client address per request; default: the `X-Test-Address` header (in-process requests have no socket). */
+  clientAddress?: (c: Context) => string;
 }
 
 /** The real app with a fake Medplum behind its real service client (HTTP-level double). */
@@ -54,6 +57,7 @@ export function unitApp(options: UnitAppOptions = {}) {
     logger: logs.logger,
     settings: { ...FAST_SETTINGS, ...options.settings },
     ...(options.now ? { now: options.now } : {}),
+    clientAddress: options.clientAddress ?? ((c) => c.req.header('x-test-address') ?? '192.0.2.1'),
   });
   return { app, medplum, logs, config };
 }

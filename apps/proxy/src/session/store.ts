@@ -26,6 +26,8 @@ export interface SessionStore {
 export interface SessionLifetimes {
   idleMs: number;
   absoluteMs: number;
+  /** Live sessions per user name; creating one more ends that user's oldest. */
+  maxPerUser: number;
 }
 
 export function createSessionStore(lifetimes: SessionLifetimes, now: () => number): SessionStore {
@@ -40,6 +42,9 @@ export function createSessionStore(lifetimes: SessionLifetimes, now: () => numbe
     create(username, medplum) {
       const at = now();
       if (sessions.size >= 1000) sweep(at);
+      // Oldest first (a Map keeps insertion order): a user over the cap loses their oldest sessions.
+      const own = [...sessions.values()].filter((session) => session.username === username);
+      for (const old of own.slice(0, Math.max(0, own.length - lifetimes.maxPerUser + 1))) sessions.delete(old.id);
       const id = randomBytes(32).toString('base64url');
       const session: Session = { id, username, medplum, createdAt: at, lastSeenAt: at };
       sessions.set(session.id, session);

@@ -201,8 +201,8 @@ describe('device least privilege (client credentials)', () => {
   });
 
   it("cannot see another device's orders (read refused, search excludes them)", async () => {
-    // Medplum filters reads by the policy criteria, so a real server answers 404 here; 403 is refused too.
-    expect([403, 404]).toContain(await refusal(() => client.readResource('ServiceRequest', otherOrder.id ?? '')));
+    // Medplum filters reads by the policy criteria: a resource outside them reads as if it did not exist (404).
+    expect(await refusal(() => client.readResource('ServiceRequest', otherOrder.id ?? ''))).toBe(404);
     const visible = await client.searchResources('ServiceRequest', { performer: otherDevice });
     expect(visible).toHaveLength(0);
   });
