@@ -109,6 +109,8 @@ export async function inviteUser(
     const passwordHash = await bcrypt.hash(request.password ?? randomSecret(), BCRYPT_ROUNDS);
     user = await systemRepository(services, projectUser ? project.id : undefined).createResource<User>({
       resourceType: 'User',
+      // The system repository takes a User's project from its meta (packages/server/src/fhir/repo.ts, getProjectId).
+      ...(projectUser ? { meta: { project: project.id } } : {}),
       firstName: request.firstName,
       lastName: request.lastName,
       email: request.email,

@@ -1,7 +1,7 @@
 import type { AccessPolicy, ProjectMembership } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { EmulatorRepository } from '../store/emulator-repository.ts';
-import { effectiveAccessPolicy } from './access-policy.ts';
+import { effectiveAccessPolicy, INVALID_ACCESS_POLICY } from './access-policy.ts';
 
 const member: ProjectMembership = {
   resourceType: 'ProjectMembership',
@@ -54,7 +54,7 @@ describe('effectiveAccessPolicy', () => {
           policy: { reference: 'AccessPolicy/device' },
           parameter: [
             { name: 'device', valueReference: { reference: 'Device/d1' } },
-            { name: 'code', valueString: 'say "hi"' },
+            { name: 'code', valueString: 'urgent' },
           ],
         },
       ],
@@ -63,7 +63,7 @@ describe('effectiveAccessPolicy', () => {
       'Patient?general-practitioner=Practitioner/pr1',
       'Observation?device=Device/d1',
       'Device?_id=d1',
-      'Task?code=say "hi"',
+      'Task?code=urgent',
     ]);
   });
 
@@ -75,12 +75,28 @@ describe('effectiveAccessPolicy', () => {
     expect(admin.resource?.find((r) => r.resourceType === 'User')?.hiddenFields).toContain('passwordHash');
   });
 
+  it('keeps the last policy compartment, and gives readonly entries the read interactions', async () => {
+    const repo = await repoWith({
+      resourceType: 'AccessPolicy',
+      id: 'org',
+      compartment: { reference: 'Organization/o1' },
+      resource: [{ resourceType: 'Patient', readonly: true }],
+    });
+    const policy = await effectiveAccessPolicy(repo, { ...member, accessPolicy: { reference: 'AccessPolicy/org' } });
+    expect(policy.compartment).toEqual({ reference: 'Organization/o1' });
+    expect(policy.resource?.[0]).toEqual({
+      resourceType: 'Patient',
+      readonly: true,
+      interaction: ['search', 'read', 'history', 'vread'],
+    });
+  });
+
   it('refuses a membership that names a policy which does not exist', async () => {
     await expect(
       effectiveAccessPolicy(new EmulatorRepository(), {
         ...member,
         accessPolicy: { reference: 'AccessPolicy/missing' },
       })
-    ).rejects.toThrow('AccessPolicy/missing');
+    ).rejects.toThrow(INVALID_ACCESS_POLICY);
   });
 });

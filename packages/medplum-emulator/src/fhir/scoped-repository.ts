@@ -2,18 +2,34 @@ import type { Operation, SearchRequest, WithId } from '@medplum/core';
 import {
   AccessPolicyInteraction,
   accessPolicySupportsInteraction,
+  allOk,
   applyPatch,
+  arrayify,
   badRequest,
   deepClone,
+  deepEquals,
+  evalFhirPathTyped,
+  fhirpathPatchTypedValue,
   forbidden,
+  getStatus,
   gone,
-  isNotFound,
+  isObject,
+  isUUID,
+  matchesSearchRequest,
   normalizeOperationOutcome,
   notFound,
   OperationOutcomeError,
   Operator,
+  parseFhirPathPatchParameters,
+  parseSearchRequest,
+  preconditionFailed,
   protectedResourceTypes,
+  readInteractions,
+  resolveId,
   satisfiedAccessPolicy,
+  stringify,
+  toTypedValue,
+  validateResourceType,
 } from '@medplum/core';
 import type {
   CreateResourceOptions,
@@ -24,39 +40,54 @@ import type {
 import { FhirRepository, getExtraEntries } from '@medplum/fhir-router';
 import type {
   AccessPolicy,
+  AccessPolicyResource,
   Bundle,
   BundleEntry,
+  Meta,
   OperationOutcome,
   Parameters,
   Reference,
   Resource,
-  ResourceType,
 } from '@medplum/fhirtypes';
 import type { EmulatorRepository } from '../store/emulator-repository.ts';
+import { isTombstone } from '../store/emulator-repository.ts';
 import type { WriteEvent } from '../subscriptions/index.ts';
+import { getCompartments, getPatients } from './compartments.ts';
 
 type Interaction = (typeof AccessPolicyInteraction)[keyof typeof AccessPolicyInteraction];
 
-/** Who is calling, as the FHIR layer needs it. */
+/** Who is calling, as the FHIR layer needs it (Medplum's `RepositoryContext`). */
 export interface CallerScope {
-  accessPolicy: AccessPolicy;
+  /** Undefined only for the system repository: no policy at all. */
+  accessPolicy?: AccessPolicy;
   /** The real caller's profile (`Practitioner/…`, `ClientApplication/…`), stamped as `meta.author`. */
   author: Reference;
   /** The profile acted for with `X-Medplum-On-Behalf-Of`, stamped as `meta.onBehalfOf`. */
   onBehalfOf?: Reference;
+  /** The caller's project: stamped as `meta.project`, and the only project whose resources it sees. */
   projectId?: string;
+  /** The acting membership is a project admin (may set `meta.account(s)` in extended mode). */
+  projectAdmin?: boolean;
+  /** Medplum's system repository: no project boundary, ids and protected meta may be set, protected types allowed. */
+  superAdmin?: boolean;
+  /** The request said `X-Medplum: extended`. */
+  extendedMode?: boolean;
   /** Full URL prefix of resources, e.g. `http://localhost:8103/fhir/R4/`, for `fullUrl` in bundles. */
   fhirBaseUrl: string;
 }
 
 /**
- * The repository one request sees: the caller's access policy on every interaction, Medplum's attribution on every write,
- * 410 Gone after a delete, and a `WriteEvent` after every successful write (batch and transaction entries included,
- * since FhirRouter runs them through this same repository). Everything else is delegated to the system repository.
+ * The repository one request sees, following Medplum's `Repository` (packages/server/src/fhir/repo.ts):
  *
- * Status codes follow Medplum's repository (packages/server/src/fhir/repo.ts): a type the policy does not cover → 403;
- * a resource of a covered type that the criteria exclude reads as 404 (its existence stays hidden); a write the policy
- * does not allow, before or after the change → 403.
+ * - a type the policy does not support for the interaction → 403; a non-UUID id → 404; an unknown type → 400;
+ * - a resource outside the caller's project or the policy's criteria/compartments reads as 404 (its existence stays
+ *   hidden), a deleted one as 410;
+ * - writes: no client-chosen ids (PUT to an id that never existed → 404), the policy checked before and after the
+ *   change (403), `readonlyFields`/`hiddenFields` restored, `meta.author`/`onBehalfOf`/`project`/`account(s)`/
+ *   `compartment` set by the server, an unchanged resource keeps its version, `writeConstraint` FHIRPath enforced;
+ * - `hiddenFields` removed from everything read; history includes deletions (`410` entries);
+ * - a `WriteEvent` after every successful write (batch and transaction entries included, since FhirRouter runs them
+ *   through this same repository).
  */
 export class ScopedRepository extends FhirRepository {
   readonly #system: EmulatorRepository;
@@ -77,30 +108,13 @@ export class ScopedRepository extends FhirRepository {
   }
 
   async createResource<T extends Resource>(resource: T, options?: CreateResourceOptions): Promise<WithId<T>> {
-    this.#assertTypeAllowed(resource.resourceType, AccessPolicyInteraction.CREATE);
-    const toStore = this.#attribute(resource);
     // Medplum assigns the id of a created resource; a client-sent one is kept only for batch urn:uuid entries.
-    if (!options?.assignedId) delete toStore.id;
-    this.#assertSatisfied(toStore, AccessPolicyInteraction.CREATE, forbidden);
-    const created = await this.#system.createResource(toStore, options);
-    this.#onWrite({ resource: deepClone(created), interaction: 'create' });
-    return this.#present(created);
+    const withId = { ...resource, id: options?.assignedId && resource.id ? resource.id : this.generateId() };
+    return this.#write(withId, true);
   }
 
   async updateResource<T extends Resource>(resource: T, options?: UpdateResourceOptions): Promise<WithId<T>> {
-    if (!resource.id) throw new OperationOutcomeError(badRequest('Missing id'));
-    this.#assertTypeAllowed(resource.resourceType, AccessPolicyInteraction.UPDATE);
-    const previous = await this.#system.readResource<T>(resource.resourceType, resource.id).catch(() => undefined);
-    if (previous) {
-      this.#assertSatisfied(previous, AccessPolicyInteraction.UPDATE, forbidden);
-    } else if (options?.ifMatch) {
-      throw new OperationOutcomeError(notFound);
-    }
-    const toStore = this.#attribute(resource);
-    this.#assertSatisfied(toStore, AccessPolicyInteraction.UPDATE, forbidden);
-    const updated = await this.#system.updateResource(toStore, options);
-    this.#onWrite({ resource: deepClone(updated), interaction: previous ? 'update' : 'create', previous });
-    return this.#present(updated);
+    return this.#write(resource, false, options);
   }
 
   async patchResource<T extends Resource>(
@@ -109,29 +123,36 @@ export class ScopedRepository extends FhirRepository {
     patch: Operation[] | Parameters,
     options?: UpdateResourceOptions
   ): Promise<WithId<T>> {
-    if (!Array.isArray(patch)) {
-      throw new OperationOutcomeError(badRequest('The emulator supports JSON Patch only, not FHIRPath Patch'));
+    const resource = await this.#readImpl<T>(resourceType, id, AccessPolicyInteraction.READ);
+    try {
+      if (Array.isArray(patch)) {
+        const errors = applyPatch(resource, patch).filter(Boolean);
+        if (errors.length > 0) throw new Error(errors.map((error) => (error as Error).message).join('\n'));
+      } else {
+        fhirpathPatchTypedValue(toTypedValue(resource), parseFhirPathPatchParameters(patch));
+      }
+    } catch (error) {
+      throw new OperationOutcomeError(normalizeOperationOutcome(error));
     }
-    this.#assertTypeAllowed(resourceType, AccessPolicyInteraction.UPDATE);
-    const current = await this.#readVisible<T>(resourceType, id, AccessPolicyInteraction.READ);
-    const errors = applyPatch(current, patch).filter(Boolean);
-    if (errors.length > 0) {
-      throw new OperationOutcomeError(badRequest(errors.map((error) => (error as Error).message).join('\n')));
-    }
-    return this.updateResource(current, options);
+    return this.#write(resource, false, options);
   }
 
   async deleteResource(resourceType: string, id: string, options?: DeleteResourceOptions): Promise<void> {
-    this.#assertTypeAllowed(resourceType, AccessPolicyInteraction.DELETE);
-    const existing = await this.#readVisible(resourceType, id, AccessPolicyInteraction.READ);
-    this.#assertSatisfied(existing, AccessPolicyInteraction.DELETE, forbidden);
+    let existing: WithId<Resource>;
+    try {
+      existing = await this.#readImpl(resourceType, id, AccessPolicyInteraction.READ);
+    } catch (error) {
+      // Deleting what is already deleted succeeds (repo.test.ts "Double DELETE").
+      if (error instanceof OperationOutcomeError && error.outcome.id === gone.id) return;
+      throw error;
+    }
+    if (!this.#canPerform(AccessPolicyInteraction.DELETE, existing)) throw new OperationOutcomeError(forbidden);
     await this.#system.deleteResource(resourceType, id, options);
     this.#onWrite({ resource: existing, interaction: 'delete', previous: existing });
   }
 
   async readResource<T extends Resource>(resourceType: string, id: string): Promise<WithId<T>> {
-    this.#assertTypeAllowed(resourceType, AccessPolicyInteraction.READ);
-    return this.#present(await this.#readVisible<T>(resourceType, id, AccessPolicyInteraction.READ));
+    return this.#removeHiddenFields(await this.#readImpl<T>(resourceType, id, AccessPolicyInteraction.READ));
   }
 
   async readReference<T extends Resource>(reference: Reference<T>): Promise<WithId<T>> {
@@ -142,52 +163,65 @@ export class ScopedRepository extends FhirRepository {
 
   async readReferences<T extends Resource>(references: readonly Reference<T>[]): Promise<(T | Error)[]> {
     return Promise.all(
-      references.map((reference) =>
-        this.readReference(reference).catch((error: unknown) =>
+      references.map((reference) => {
+        if (!reference.reference?.match(/^[A-Z][a-zA-Z]+\//)) return new OperationOutcomeError(notFound);
+        return this.readReference(reference).catch((error: unknown) =>
           error instanceof OperationOutcomeError ? error : new OperationOutcomeError(normalizeOperationOutcome(error))
-        )
-      )
+        );
+      })
     );
   }
 
+  /** Every version newest first, deletions as `410` entries without a resource (Medplum's `readHistory`). */
   async readHistory<T extends Resource>(
     resourceType: string,
     id: string,
     options?: ReadHistoryOptions
   ): Promise<Bundle<WithId<T>>> {
-    this.#assertTypeAllowed(resourceType, AccessPolicyInteraction.HISTORY);
-    const versions = this.#system
-      .versionsOf(resourceType, id)
-      .filter((version) => satisfiedAccessPolicy(version, AccessPolicyInteraction.HISTORY, this.#scope.accessPolicy));
-    if (versions.length === 0) throw new OperationOutcomeError(notFound);
+    await this.#readTolerateGone(resourceType, id, AccessPolicyInteraction.HISTORY);
     const offset = options?.offset ?? 0;
-    const page = versions.slice(offset, offset + (options?.limit ?? 100));
-    return {
-      resourceType: 'Bundle',
-      type: 'history',
-      total: versions.length,
-      entry: page.map((version) => ({
+    const versions = this.#system.versionsOf(resourceType, id).slice(offset, offset + (options?.limit ?? 100));
+    const entry: BundleEntry<WithId<T>>[] = versions.map((version) => {
+      const deleted = isTombstone(version);
+      const outcome: OperationOutcome = deleted
+        ? {
+            resourceType: 'OperationOutcome',
+            id: 'gone',
+            issue: [
+              {
+                severity: 'error',
+                code: 'deleted',
+                details: { text: `Deleted on ${new Date(version.meta?.lastUpdated as string).toString()}` },
+              },
+            ],
+          }
+        : allOk;
+      return {
         fullUrl: this.#fullUrl(version),
-        resource: this.#present(version) as WithId<T>,
-      })),
-    };
+        request: { method: 'GET', url: `${resourceType}/${id}/_history/${version.meta?.versionId}` },
+        response: { status: getStatus(outcome).toString(), outcome },
+        ...(deleted ? {} : { resource: this.#removeHiddenFields(version) as WithId<T> }),
+      };
+    });
+    return { resourceType: 'Bundle', type: 'history', entry };
   }
 
   async readVersion<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<WithId<T>> {
-    this.#assertTypeAllowed(resourceType, AccessPolicyInteraction.VREAD);
+    if (!isUUID(id) || !isUUID(versionId)) throw new OperationOutcomeError(notFound);
+    await this.#readTolerateGone(resourceType, id, AccessPolicyInteraction.VREAD);
     const version = this.#system.versionsOf(resourceType, id).find((v) => v.meta?.versionId === versionId);
-    if (!version || !satisfiedAccessPolicy(version, AccessPolicyInteraction.VREAD, this.#scope.accessPolicy)) {
-      throw new OperationOutcomeError(notFound);
-    }
-    return this.#present(version) as WithId<T>;
+    if (!version || isTombstone(version)) throw new OperationOutcomeError(notFound);
+    return this.#removeHiddenFields(version) as WithId<T>;
   }
 
   async search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
     const resourceTypes = searchRequest.types?.length ? searchRequest.types : [searchRequest.resourceType];
     const matches: WithId<T>[] = [];
     for (const resourceType of resourceTypes) {
-      this.#assertTypeAllowed(resourceType, AccessPolicyInteraction.SEARCH);
-      // Ask for every match, then filter by policy before paging, so `total` and pages only count what the caller may see.
+      validateResourceType(resourceType);
+      if (!this.#supports(AccessPolicyInteraction.SEARCH, resourceType)) throw new OperationOutcomeError(forbidden);
+      // Ask for every match, then filter like Medplum's SQL security filters before paging, so `total` and pages only
+      // count what the caller may see.
       const all = await this.#system.search<T>({
         ...searchRequest,
         resourceType: resourceType as T['resourceType'],
@@ -199,9 +233,7 @@ export class ScopedRepository extends FhirRepository {
       });
       for (const entry of all.entry ?? []) {
         const resource = entry.resource as WithId<T>;
-        if (satisfiedAccessPolicy(resource, AccessPolicyInteraction.SEARCH, this.#scope.accessPolicy)) {
-          matches.push(resource);
-        }
+        if (this.#visible(resource, AccessPolicyInteraction.SEARCH)) matches.push(resource);
       }
     }
     const offset = searchRequest.offset ?? 0;
@@ -209,7 +241,7 @@ export class ScopedRepository extends FhirRepository {
     const entry: BundleEntry[] = page.map((resource) => ({
       fullUrl: this.#fullUrl(resource),
       search: { mode: 'match' },
-      resource: this.#present(resource),
+      resource: this.#removeHiddenFields(resource),
     }));
     if ((searchRequest.include || searchRequest.revInclude) && page.length > 0) {
       await getExtraEntries(this, searchRequest, page, entry);
@@ -244,71 +276,233 @@ export class ScopedRepository extends FhirRepository {
     return callback(this);
   }
 
-  #assertTypeAllowed(resourceType: string, interaction: Interaction): void {
-    if (protectedResourceTypes.includes(resourceType)) throw new OperationOutcomeError(forbidden);
-    if (!accessPolicySupportsInteraction(this.#scope.accessPolicy, interaction, resourceType as ResourceType)) {
-      throw new OperationOutcomeError(forbidden);
+  /** Medplum's `updateResourceImpl`, for create (`create`) and update. */
+  async #write<T extends Resource>(resource: T, create: boolean, options?: UpdateResourceOptions): Promise<WithId<T>> {
+    const interaction = create ? AccessPolicyInteraction.CREATE : AccessPolicyInteraction.UPDATE;
+    const { resourceType, id } = resource;
+    if (!id) throw new OperationOutcomeError(badRequest('Missing id'));
+    if (!isUUID(id)) throw new OperationOutcomeError(badRequest('Invalid id'));
+    validateResourceType(resourceType);
+    if (!this.#supports(interaction, resourceType)) throw new OperationOutcomeError(forbidden);
+
+    const existing = create ? undefined : await this.#checkExisting<T>(resourceType, id);
+    if (existing) {
+      (existing.meta as Meta).compartment = getCompartments(existing);
+      // Checked before the change.
+      if (!this.#canPerform(interaction, existing)) throw new OperationOutcomeError(forbidden);
+      if (options?.ifMatch && existing.meta?.versionId !== options.ifMatch) {
+        throw new OperationOutcomeError(preconditionFailed);
+      }
+    }
+
+    const updated = this.#restoreReadonlyFields(deepClone(resource), existing);
+    const meta: Meta = {
+      ...updated.meta,
+      author: this.#author(updated),
+      onBehalfOf: this.#scope.onBehalfOf,
+    };
+    const result = { ...updated, meta } as WithId<T>;
+    const projectId = this.#projectId(existing, updated);
+    if (projectId) meta.project = projectId;
+    const accounts = await this.#accounts(existing, updated);
+    if (accounts) {
+      meta.account = accounts[0];
+      meta.accounts = accounts;
+    }
+    meta.compartment = getCompartments(result);
+
+    if (existing && deepEquals(JSON.parse(stringify(existing)), JSON.parse(stringify(result)))) {
+      // Not modified: no new version (routes.int.test.ts "Update resource not modified").
+      return this.#removeHiddenFields(existing);
+    }
+    // Checked after the change.
+    if (!this.#isWriteable(existing, result, interaction)) throw new OperationOutcomeError(forbidden);
+
+    const written = create
+      ? await this.#system.createResource(result, { assignedId: true })
+      : await this.#system.updateResource(result);
+    this.#onWrite({ resource: deepClone(written), interaction: create ? 'create' : 'update', previous: existing });
+    return this.#removeHiddenFields(written);
+  }
+
+  /** Medplum's `checkExistingResource`: a deleted resource may be written again; an id never used only by the system. */
+  async #checkExisting<T extends Resource>(resourceType: string, id: string): Promise<WithId<T> | undefined> {
+    try {
+      return await this.#readImpl<T>(resourceType, id, AccessPolicyInteraction.READ);
+    } catch (error) {
+      const outcome = normalizeOperationOutcome(error);
+      if (outcome.id === gone.id) return undefined;
+      // Only the system (a super admin in Medplum) may choose ids (repo.ts `canSetId`).
+      if (outcome.id === notFound.id && this.#scope.superAdmin) return undefined;
+      throw error;
     }
   }
 
-  #assertSatisfied(resource: Resource, interaction: Interaction, failure: OperationOutcome): void {
-    if (!satisfiedAccessPolicy(resource, interaction, this.#scope.accessPolicy)) {
-      throw new OperationOutcomeError(failure);
-    }
-  }
-
-  /** Reads through the system repository: 410 after a delete, 404 when missing or outside the policy's criteria. */
-  async #readVisible<T extends Resource>(
-    resourceType: string,
-    id: string,
-    interaction: Interaction
-  ): Promise<WithId<T>> {
+  /** Medplum's `readResourceImpl`: the stored resource (not yet stripped of hidden fields) or 404/410/403/400. */
+  async #readImpl<T extends Resource>(resourceType: string, id: string, interaction: Interaction): Promise<WithId<T>> {
+    if (!id || !isUUID(id)) throw new OperationOutcomeError(notFound);
+    validateResourceType(resourceType);
+    if (!this.#supports(AccessPolicyInteraction.READ, resourceType)) throw new OperationOutcomeError(forbidden);
     let resource: WithId<T>;
     try {
       resource = await this.#system.readResource<WithId<T>>(resourceType, id);
     } catch (error) {
-      if (
-        error instanceof OperationOutcomeError &&
-        isNotFound(error.outcome) &&
-        this.#system.isDeleted(resourceType, id)
-      ) {
-        throw new OperationOutcomeError(gone);
+      if (this.#system.isDeleted(resourceType, id)) {
+        // A deleted row keeps its project and compartments, but no searchable content.
+        const [last] = this.#system.versionsOf(resourceType, id);
+        const tombstone = {
+          resourceType,
+          id,
+          meta: { project: last?.meta?.project, compartment: last?.meta?.compartment },
+        };
+        throw new OperationOutcomeError(this.#visible(tombstone as Resource, interaction) ? gone : notFound);
       }
       throw error;
     }
-    this.#assertSatisfied(resource, interaction, notFound);
+    if (!this.#visible(resource, interaction)) throw new OperationOutcomeError(notFound);
     return resource;
   }
 
-  /** Medplum's stamping: the server decides author, onBehalfOf and project; whatever the client sent there is ignored. */
-  #attribute<T extends Resource>(resource: T): T {
+  /** History and vread: the current resource must be readable and allow the interaction, or be deleted. */
+  async #readTolerateGone(resourceType: string, id: string, interaction: Interaction): Promise<void> {
+    let current: Resource;
+    try {
+      current = await this.#readImpl(resourceType, id, AccessPolicyInteraction.READ);
+    } catch (error) {
+      if (error instanceof OperationOutcomeError && error.outcome.id === gone.id) return;
+      throw error;
+    }
+    if (!this.#canPerform(interaction, current)) throw new OperationOutcomeError(forbidden);
+  }
+
+  /** Medplum's `supportsInteraction`: the policy allows the interaction on the type at all. */
+  #supports(interaction: Interaction, resourceType: string): boolean {
+    if (!this.#scope.superAdmin && protectedResourceTypes.includes(resourceType)) return false;
+    if (!this.#scope.accessPolicy) return true;
+    return accessPolicySupportsInteraction(
+      this.#scope.accessPolicy,
+      interaction,
+      resourceType as Resource['resourceType']
+    );
+  }
+
+  /** Medplum's `canPerformInteraction`: the caller's project, then the first policy entry satisfied by the resource. */
+  #canPerform(interaction: Interaction, resource: Resource): AccessPolicyResource | undefined {
+    if (!this.#scope.superAdmin) {
+      if (protectedResourceTypes.includes(resource.resourceType)) return undefined;
+      if (resource.meta?.project !== this.#scope.projectId) return undefined;
+    }
+    return satisfiedAccessPolicy(resource, interaction, this.#scope.accessPolicy);
+  }
+
+  /**
+   * Whether the resource exists for the caller at all, as Medplum's SQL security filters decide (repo.ts
+   * `addSecurityFilters`): the caller's project, and any policy entry for the type (or `*`) that supports the interaction —
+   * by its `compartment`, its `criteria` (`*?` rewritten to the type), or unconditionally when it has neither.
+   */
+  #visible(resource: Resource, interaction: Interaction): boolean {
+    if (!this.#scope.superAdmin && resource.meta?.project !== this.#scope.projectId) return false;
+    const policy = this.#scope.accessPolicy;
+    if (!policy?.resource || resource.resourceType === 'Binary') return true;
+    const conditions: boolean[] = [];
+    for (const entry of policy.resource) {
+      if (entry.resourceType !== resource.resourceType && entry.resourceType !== '*') continue;
+      if (!supportsInteraction(entry, interaction)) continue;
+      const compartmentId = resolveId(entry.compartment);
+      if (compartmentId) {
+        conditions.push(Boolean(resource.meta?.compartment?.some((c) => resolveId(c) === compartmentId)));
+      } else if (entry.criteria) {
+        // Medplum ignores a malformed criteria altogether (no restriction from the policy).
+        if (!entry.criteria.startsWith(`${entry.resourceType}?`)) return true;
+        const criteria =
+          entry.resourceType === '*' ? `${resource.resourceType}${entry.criteria.slice(1)}` : entry.criteria;
+        conditions.push(matchesSearchRequest(resource, parseSearchRequest(criteria)));
+      } else {
+        return true;
+      }
+    }
+    return conditions.length === 0 || conditions.some(Boolean);
+  }
+
+  /** Medplum's `isResourceWriteable`: a satisfied entry, and every `writeConstraint` true with `%before`/`%after`. */
+  #isWriteable(previous: Resource | undefined, current: Resource, interaction: Interaction): boolean {
+    const entry = this.#canPerform(interaction, current);
+    if (!entry) return false;
+    return (entry.writeConstraint ?? []).every((constraint) => {
+      const result = evalFhirPathTyped(constraint.expression as string, [toTypedValue(current)], {
+        '%before': { type: previous?.resourceType ?? 'undefined', value: previous },
+        '%after': { type: current.resourceType, value: current },
+      });
+      return result.length === 1 && result[0]?.value === true;
+    });
+  }
+
+  /** Medplum's `removeHiddenFields` (the extended-only meta fields are dropped when the response is sent). */
+  #removeHiddenFields<T extends Resource>(resource: T): T {
     const copy = deepClone(resource);
-    const {
-      author: _author,
-      onBehalfOf: _onBehalfOf,
-      project: _project,
-      compartment: _compartment,
-      ...meta
-    } = copy.meta ?? {};
-    copy.meta = {
-      ...meta,
-      author: this.#scope.author,
-      ...(this.#scope.onBehalfOf ? { onBehalfOf: this.#scope.onBehalfOf } : {}),
-      ...(this.#scope.projectId ? { project: this.#scope.projectId } : {}),
-    };
+    const entry = satisfiedAccessPolicy(copy, AccessPolicyInteraction.READ, this.#scope.accessPolicy);
+    for (const field of entry?.hiddenFields ?? []) removeField(copy, field);
     return copy;
   }
 
-  /** Applies the matching policy entry's `hiddenFields` (top-level and dotted paths) to what the caller gets back. */
-  #present<T extends Resource>(resource: T): T {
-    const copy = deepClone(resource);
-    const entry = satisfiedAccessPolicy(copy, AccessPolicyInteraction.READ, this.#scope.accessPolicy);
-    const hidden = [
-      ...(entry?.hiddenFields ?? []),
-      ...(copy.resourceType === 'User' ? ['passwordHash', 'mfaSecret'] : []),
-    ];
-    for (const path of hidden) removePath(copy as unknown as Record<string, unknown>, path.split('.'));
-    return copy;
+  /**
+   * Medplum's `restoreReadonlyFields`: readonly and hidden fields are taken from the previous version (top-level ones),
+   * or dropped on create; whatever the client sent there is ignored.
+   */
+  #restoreReadonlyFields<T extends Resource>(input: T, original: T | undefined): T {
+    const entry = satisfiedAccessPolicy(
+      original ?? input,
+      original ? AccessPolicyInteraction.UPDATE : AccessPolicyInteraction.CREATE,
+      this.#scope.accessPolicy
+    );
+    for (const field of [...(entry?.readonlyFields ?? []), ...(entry?.hiddenFields ?? [])]) {
+      removeField(input, field);
+      if (original && !field.includes('.') && !field.endsWith('[x]')) {
+        const value = (original as unknown as Record<string, unknown>)[field];
+        if (value) (input as unknown as Record<string, unknown>)[field] = value;
+      }
+    }
+    return input;
+  }
+
+  /** Only the system may set `meta.author` (Medplum: super admins, `canWriteProtectedMeta`). */
+  #author(resource: Resource): Reference {
+    const author = resource.meta?.author;
+    return author && this.#scope.superAdmin ? author : this.#scope.author;
+  }
+
+  /** Medplum's `getProjectId`. */
+  #projectId(existing: Resource | undefined, updated: Resource): string | undefined {
+    if (updated.resourceType === 'Project') return updated.id;
+    if (updated.resourceType === 'ProjectMembership') return resolveId(updated.project);
+    if (updated.resourceType === 'User' && this.#scope.superAdmin) return updated.meta?.project;
+    if (protectedResourceTypes.includes(updated.resourceType)) return undefined;
+    if (updated.meta?.project && this.#scope.superAdmin) return updated.meta.project;
+    return existing?.meta?.project ?? this.#scope.projectId;
+  }
+
+  /**
+   * Medplum's `getAccounts`: a project admin in extended mode sets them; otherwise a new resource joins the writer's
+   * policy compartment, a Patient keeps its accounts, and anything else inherits the accounts of its Patients.
+   */
+  async #accounts(existing: Resource | undefined, updated: Resource): Promise<Reference[] | undefined> {
+    const canWriteAccount = this.#scope.extendedMode && (this.#scope.superAdmin || this.#scope.projectAdmin);
+    if (updated.meta && canWriteAccount) return accountReferences(updated.meta);
+
+    const accounts = new Set<string>();
+    const compartment = this.#scope.accessPolicy?.compartment?.reference;
+    if (!existing && compartment) accounts.add(compartment);
+    if (updated.resourceType === 'Patient') {
+      for (const account of accountReferences(existing?.meta) ?? []) accounts.add(account.reference as string);
+    } else {
+      for (const patient of getPatients(updated)) {
+        const stored = await this.#system.readReference(patient).catch(() => undefined);
+        for (const account of accountReferences(stored?.meta) ?? []) {
+          if (account.reference) accounts.add(account.reference);
+        }
+      }
+    }
+    return accounts.size ? [...accounts].map((reference) => ({ reference })) : undefined;
   }
 
   #fullUrl(resource: Resource): string {
@@ -316,15 +510,47 @@ export class ScopedRepository extends FhirRepository {
   }
 }
 
-function removePath(target: Record<string, unknown>, path: string[]): void {
-  const [head, ...rest] = path;
-  if (!head || !(head in target)) return;
-  if (rest.length === 0) {
-    delete target[head];
-    return;
+/** `readonly` without `interaction` means the read interactions; with `interaction`, exactly those (core's rule). */
+function supportsInteraction(entry: AccessPolicyResource, interaction: Interaction): boolean {
+  if (!entry.interaction) return !entry.readonly || readInteractions.includes(interaction);
+  return (entry.interaction as string[]).includes(interaction);
+}
+
+function accountReferences(meta: Meta | undefined): Reference[] | undefined {
+  if (!meta) return undefined;
+  if (meta.accounts && meta.account) {
+    const account = meta.account;
+    return meta.accounts.some((a) => a.reference === account.reference) ? meta.accounts : [account, ...meta.accounts];
   }
-  const child = target[head];
-  for (const item of Array.isArray(child) ? child : [child]) {
-    if (item && typeof item === 'object') removePath(item as Record<string, unknown>, rest);
-  }
+  return arrayify(meta.accounts ?? meta.account);
+}
+
+/** Medplum's `removeField`: a dotted path through objects and arrays; `name[x]` matches every `nameXxx` choice. */
+function removeField(input: Resource, path: string): void {
+  let last: unknown[] = [input];
+  const parts = path.split('.');
+  parts.forEach((part, index) => {
+    if (index === parts.length - 1) {
+      for (const item of last) {
+        for (const key of fieldNames(item, part)) delete (item as Record<string, unknown>)[key];
+      }
+      return;
+    }
+    const next: unknown[] = [];
+    for (const item of last) {
+      for (const key of fieldNames(item, part)) {
+        const value = (item as Record<string, unknown>)[key];
+        if (Array.isArray(value)) next.push(...value);
+        else if (isObject(value)) next.push(value);
+      }
+    }
+    last = next;
+  });
+}
+
+function fieldNames(item: unknown, name: string): string[] {
+  if (!isObject(item)) return [];
+  if (!name.endsWith('[x]')) return name in item ? [name] : [];
+  const prefix = name.slice(0, -3);
+  return Object.keys(item).filter((key) => key.startsWith(prefix) && /^[A-Z]/.test(key.slice(prefix.length)));
 }

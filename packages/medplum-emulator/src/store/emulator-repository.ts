@@ -1,5 +1,5 @@
 import type { WithId } from '@medplum/core';
-import { deepClone } from '@medplum/core';
+import { deepClone, generateId } from '@medplum/core';
 import type { CreateResourceOptions, DeleteResourceOptions } from '@medplum/fhir-router';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Resource } from '@medplum/fhirtypes';
@@ -10,6 +10,18 @@ export interface RepositorySnapshot {
   history: Record<string, Resource[]>;
   /** `Type/id` of every resource that currently exists (the rest of `history` has been deleted). */
   current: string[];
+}
+
+/**
+ * A deletion as Medplum's history keeps it: a version with no content (packages/server/src/fhir/repo.ts,
+ * `deleteResource` writes a new versionId and lastUpdated with empty content). Stored in the version list with this
+ * marker, so history answers it as a `410` entry and the data file keeps it.
+ */
+export type Tombstone = Resource & { [TOMBSTONE]: true };
+export const TOMBSTONE = '__deleted';
+
+export function isTombstone(version: Resource): version is Tombstone {
+  return (version as Partial<Tombstone>)[TOMBSTONE] === true;
 }
 
 interface MemoryRepositoryInternals {
@@ -48,7 +60,20 @@ export class EmulatorRepository extends MemoryRepository {
   }
 
   override async deleteResource(resourceType: string, id: string, options?: DeleteResourceOptions): Promise<void> {
+    const existing = this.#internals.resources.get(resourceType)?.get(id);
     await super.deleteResource(resourceType, id, options);
+    const tombstone = {
+      resourceType,
+      id,
+      meta: {
+        versionId: generateId(),
+        lastUpdated: new Date().toISOString(),
+        ...(existing?.meta?.project ? { project: existing.meta.project } : {}),
+        ...(existing?.meta?.compartment ? { compartment: existing.meta.compartment } : {}),
+      },
+      [TOMBSTONE]: true,
+    } as Tombstone;
+    this.#internals.history.get(resourceType)?.get(id)?.push(tombstone);
     this.onChange();
   }
 
@@ -75,7 +100,7 @@ export class EmulatorRepository extends MemoryRepository {
     return (this.#internals.history.get(resourceType)?.get(id)?.length ?? 0) > 0;
   }
 
-  /** Every version, newest first, without MemoryRepository.readHistory's in-place reversal of its own array. */
+  /** Every version (deletions as tombstones), newest first, without MemoryRepository.readHistory's in-place reversal. */
   versionsOf(resourceType: string, id: string): Resource[] {
     const versions = this.#internals.history.get(resourceType)?.get(id) ?? [];
     return versions.map((v) => deepClone(v)).reverse();

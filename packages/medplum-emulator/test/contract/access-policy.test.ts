@@ -83,7 +83,7 @@ describe.skipIf(againstRealMedplum)(`access policies (skipped against a real Med
     expect((await call(bearer(bobToken), 'GET', `Practitioner/${alice.practitionerId}`)).status).toBe(403);
   });
 
-  it('writes outside the policy are 403: a create that misses the criteria, an update of someone else’s resource, a readonly type', async () => {
+  it('writes outside the policy: 403 for a create that misses the criteria and a readonly type, 404 for a hidden resource', async () => {
     const outside = await call(bearer(bobToken), 'POST', 'Patient', { resourceType: 'Patient' });
     expect(outside.status).toBe(403);
 
@@ -93,8 +93,10 @@ describe.skipIf(againstRealMedplum)(`access policies (skipped against a real Med
     });
     expect(inside.status).toBe(201);
 
+    // A resource the criteria hide does not exist for him: updating it is 404, as reading it is
+    // (packages/server/src/fhir/repo.ts, checkExistingResource).
     const other = await call(bearer(aliceToken), 'GET', `Patient/${otherPatientId}`);
-    expect((await call(bearer(bobToken), 'PUT', `Patient/${otherPatientId}`, other.json)).status).toBe(403);
+    expect((await call(bearer(bobToken), 'PUT', `Patient/${otherPatientId}`, other.json)).status).toBe(404);
 
     // Moving his own patient out of his reach is refused too (checked after the change).
     const own = await call(bearer(bobToken), 'GET', `Patient/${bobsPatientId}`);
