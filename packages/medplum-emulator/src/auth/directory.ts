@@ -26,6 +26,24 @@ export function findUserByEmail(
     .find((user) => user.email?.toLowerCase() === wanted && (!scope || user.project?.reference === scope.project));
 }
 
+/**
+ * The user an external identity provider's subject names, as Medplum's getUserByExternalId
+ * (packages/server/src/oauth/utils.ts): the user of the project's membership with that `externalId`, else a legacy
+ * User of the project with `externalId` (external.test.ts "Legacy User.externalId support").
+ */
+export function findUserByExternalId(
+  repo: EmulatorRepository,
+  externalId: string,
+  projectId: string
+): WithId<User> | undefined {
+  const users = repo.list<User>('User');
+  const membership = repo
+    .list<ProjectMembership>('ProjectMembership')
+    .find((m) => m.externalId === externalId && m.project?.reference === `Project/${projectId}`);
+  if (membership) return users.find((user) => `User/${user.id}` === membership.user?.reference);
+  return users.find((user) => user.externalId === externalId && user.project?.reference === `Project/${projectId}`);
+}
+
 export function findMembership(
   repo: EmulatorRepository,
   id: string | undefined

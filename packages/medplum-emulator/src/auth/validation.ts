@@ -44,3 +44,8 @@ export function isReference(value: unknown, resourceType?: string): value is { r
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return Boolean(value) && typeof value === 'object' && !Array.isArray(value);
 }
+
+/** UTF-8 length, as express-validator's isByteLength measures passwords (bcrypt takes at most 72 bytes). */
+export function byteLength(value: string): number {
+  return Buffer.byteLength(value, 'utf8');
+}
