@@ -5,6 +5,7 @@ import type { AuditEvent, AuditEventEntity, Coding, Meta, Reference, Resource, S
 export const AuditEventOutcome = {
   Success: '0',
   MinorFailure: '4',
+  SeriousFailure: '8',
 } as const;
 export type AuditEventOutcome = (typeof AuditEventOutcome)[keyof typeof AuditEventOutcome];
 
@@ -16,6 +17,8 @@ export interface SubscriptionAuditEventInput {
   requestTime: string;
   outcome: AuditEventOutcome;
   outcomeDesc: string;
+  /** The writing request's ids (Medplum's `tracing` extension, from the job's request context). */
+  trace?: { requestId: string; traceId: string };
   now?: () => Date;
 }
 
@@ -45,6 +48,18 @@ export function buildSubscriptionAuditEvent(input: SubscriptionAuditEventInput):
   };
   if (Object.keys(meta).length > 0) {
     event.meta = meta;
+  }
+  if (input.trace) {
+    // packages/server/src/context.ts `buildTracingExtension`.
+    event.extension = [
+      {
+        url: 'https://medplum.com/fhir/StructureDefinition/tracing',
+        extension: [
+          { url: 'requestId', valueId: input.trace.requestId },
+          { url: 'traceId', valueId: input.trace.traceId },
+        ],
+      },
+    ];
   }
   return event;
 }

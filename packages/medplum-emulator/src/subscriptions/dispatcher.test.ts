@@ -2,8 +2,10 @@ import { createHmac } from 'node:crypto';
 import { stringify } from '@medplum/core';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { AuditEvent, Extension, Patient, Resource, ServiceRequest, Subscription } from '@medplum/fhirtypes';
+import { Hono } from 'hono';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createSubscriptionDispatcher } from './dispatcher.ts';
+import { requestTrace } from './request-trace.ts';
 import {
   FHIR_PATH_CRITERIA_URL,
   MAX_ATTEMPTS_URL,
@@ -35,7 +37,11 @@ afterEach(async () => {
 
 async function setup(
   handler?: ReceiverHandler,
-  options: { requestTimeoutMs?: number; baseRetryDelayMs?: number } = {}
+  options: {
+    requestTimeoutMs?: number;
+    baseRetryDelayMs?: number;
+    autoDisable?: { maxConsecutiveFailures: number; timeWindowSeconds: number }[];
+  } = {}
 ) {
   repo = new MemoryRepository();
   receiver = await startReceiver(handler);
@@ -44,6 +50,7 @@ async function setup(
     repo,
     baseRetryDelayMs: options.baseRetryDelayMs ?? 1,
     requestTimeoutMs: options.requestTimeoutMs,
+    ...(options.autoDisable ? { autoDisable: options.autoDisable } : {}),
     log: (line) => logLines.push(line),
   });
   return { receiver, dispatcher };
@@ -320,7 +327,7 @@ describe('retries and AuditEvents', () => {
     await dispatcher.idle();
     const events = await auditEventsFor(subscription);
     expect(events.map((e) => e.outcome)).toEqual(['4', '4']);
-    expect(events[0]?.outcomeDesc).toMatch(/^Attempt 0 received error .*ECONNREFUSED/);
+    expect(events[0]?.outcomeDesc).toBe('Attempt 0 received error TypeError: fetch failed');
   });
 
   test('a request that outlives the timeout is a failed attempt', async () => {
@@ -425,5 +432,85 @@ describe('lifecycle', () => {
     dispatcher.notify({ resource: { resourceType: 'Patient', id: 'after-stop' }, interaction: 'create' });
     await dispatcher.idle();
     expect(receiver.requests).toHaveLength(1);
+  });
+});
+
+describe('request trace', () => {
+  test('a write inside requestTrace() sends x-trace-id (and traceparent) and tags the AuditEvent', async () => {
+    const traceparent = '00-12345678901234567890123456789012-3456789012345678-01';
+    const { receiver } = await setup();
+    const subscription = await subscribe();
+    const app = new Hono();
+    app.use('*', requestTrace());
+    app.post('/', async (c) => {
+      await create<Patient>({ resourceType: 'Patient' });
+      return c.json({ ok: true });
+    });
+    await app.request('/', { method: 'POST', headers: { traceparent } });
+    await dispatcher?.idle();
+    expect(receiver.requests[0]?.headers['x-trace-id']).toBe(traceparent);
+    expect(receiver.requests[0]?.headers.traceparent).toBe(traceparent);
+    const [event] = await auditEventsFor(subscription);
+    expect(event?.extension?.[0]?.url).toBe('https://medplum.com/fhir/StructureDefinition/tracing');
+    expect(event?.extension?.[0]?.extension?.[1]).toEqual({ url: 'traceId', valueId: traceparent });
+  });
+
+  test('a UUID trace id goes out as x-trace-id only; no trace, no trace headers', async () => {
+    const uuid = '4b8f2d3c-9a4e-4f4b-8c1d-2e6f7a8b9c0d';
+    const { receiver } = await setup();
+    await subscribe();
+    const app = new Hono();
+    app.use('*', requestTrace());
+    app.post('/', async (c) => {
+      await create<Patient>({ resourceType: 'Patient' });
+      return c.json({ ok: true });
+    });
+    await app.request('/', { method: 'POST', headers: { 'x-trace-id': uuid } });
+    await create<Patient>({ resourceType: 'Patient' });
+    await dispatcher?.idle();
+    expect(receiver.requests).toHaveLength(2);
+    const traced = receiver.requests.find((r) => r.headers['x-trace-id'] !== undefined);
+    expect(traced?.headers['x-trace-id']).toBe(uuid);
+    expect(traced?.headers.traceparent).toBeUndefined();
+    expect(receiver.requests.filter((r) => r.headers['x-trace-id'] === undefined)).toHaveLength(1);
+  });
+});
+
+describe('auto-disable', () => {
+  test('the server triggers disable a Subscription after that many failed events, with a SeriousFailure AuditEvent', async () => {
+    const port = await closedPort();
+    await setup(undefined, { autoDisable: [{ maxConsecutiveFailures: 2, timeWindowSeconds: 60 }] });
+    const subscription = await subscribe({
+      channel: { type: 'rest-hook', endpoint: `http://127.0.0.1:${port}/hook` },
+      extension: [{ url: MAX_ATTEMPTS_URL, valueInteger: 0 }],
+    });
+    await create<Patient>({ resourceType: 'Patient' });
+    await dispatcher?.idle();
+    expect((await repo.readResource<Subscription>('Subscription', subscription.id)).status).toBe('active');
+    await create<Patient>({ resourceType: 'Patient' });
+    await dispatcher?.idle();
+    const disabled = await repo.readResource<Subscription>('Subscription', subscription.id);
+    expect(disabled.status).toBe('off');
+    expect(disabled.error).toBe('Automatically disabled after 2 consecutive failed events in the last 60 seconds');
+    const serious = (await auditEventsFor(subscription)).filter((e) => e.outcome === '8');
+    expect(serious.map((e) => e.outcomeDesc)).toEqual([disabled.error]);
+  });
+
+  test("a Project's subscriptionAutoDisable setting overrides the server triggers; [] turns them off", async () => {
+    const port = await closedPort();
+    await setup(undefined, { autoDisable: [{ maxConsecutiveFailures: 1, timeWindowSeconds: 60 }] });
+    await repo.createResource({
+      resourceType: 'Project',
+      id: PROJECT,
+      name: 'p',
+      systemSetting: [{ name: 'subscriptionAutoDisable', valueString: '[]' }],
+    });
+    const subscription = await subscribe({
+      channel: { type: 'rest-hook', endpoint: `http://127.0.0.1:${port}/hook` },
+      extension: [{ url: MAX_ATTEMPTS_URL, valueInteger: 0 }],
+    });
+    await create<Patient>({ resourceType: 'Patient' });
+    await dispatcher?.idle();
+    expect((await repo.readResource<Subscription>('Subscription', subscription.id)).status).toBe('active');
   });
 });

@@ -7,12 +7,17 @@ import {
   resourceMatchesSubscriptionCriteria,
   stringify,
 } from '@medplum/core';
-import type { AuditEvent, Resource, Subscription } from '@medplum/fhirtypes';
+import type { AuditEvent, Project, Resource, Subscription } from '@medplum/fhirtypes';
 import { AuditEventOutcome, buildSubscriptionAuditEvent } from './audit-event.ts';
+import type { SubscriptionAutoDisableTrigger } from './auto-disable.ts';
+import { autoDisableMessage, FailureTracker, projectAutoDisableTriggers } from './auto-disable.ts';
+import type { RequestTrace } from './request-trace.ts';
+import { currentRequestTrace } from './request-trace.ts';
 import {
   buildRestHookHeaders,
   getAuditEventDestinations,
-  getTotalRuns,
+  getMaxAttempts,
+  HARD_CAP_RUNS,
   isSuccessStatus,
   restHookBody,
   retryDelayMs,
@@ -31,6 +36,8 @@ interface Delivery {
   interaction: WriteInteraction;
   /** ISO time of the write; every attempt's AuditEvent starts its period here. */
   requestTime: string;
+  /** The ids of the request that wrote, when it ran inside `requestTrace()`. */
+  trace?: RequestTrace;
 }
 
 type AttemptResult = 'success' | 'failure' | 'stopped';
@@ -46,6 +53,8 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
   const baseDelay = options.baseRetryDelayMs ?? DEFAULT_BASE_RETRY_DELAY_MS;
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const log = options.log ?? (() => {});
+  const serverAutoDisable = options.autoDisable;
+  const failures = new FailureTracker();
 
   const pending = new Set<Promise<void>>();
   const sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
@@ -76,10 +85,15 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
     });
   }
 
-  async function dispatch(event: WriteEvent, requestTime: string): Promise<void> {
+  async function dispatch(event: WriteEvent, requestTime: string, trace: RequestTrace | undefined): Promise<void> {
     const { resource, interaction } = event;
     if (resource.resourceType === 'AuditEvent' || !resource.id) {
       return; // Medplum never sends subscriptions for AuditEvents
+    }
+    if (resource.resourceType === 'Subscription' && resource.channel?.type === 'websocket') {
+      // As packages/server/src/workers/subscription.ts `addSubscriptionJobs`: writes of websocket Subscriptions
+      // trigger nothing.
+      return;
     }
     const subscriptions = await repo.searchResources<Subscription>({
       resourceType: 'Subscription',
@@ -105,7 +119,9 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
         continue;
       }
       if (matches) {
-        track(deliver({ subscriptionId: subscription.id, resource, interaction, requestTime }));
+        track(
+          deliver({ subscriptionId: subscription.id, resource, interaction, requestTime, ...(trace ? { trace } : {}) })
+        );
       }
     }
   }
@@ -141,10 +157,21 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
       }
 
       const result = await attemptOnce(subscription as StoredSubscription, endpoint, delivery, attempt, label);
-      if (result !== 'failure') {
+      if (result === 'success') {
+        failures.clear(delivery.subscriptionId);
         return;
       }
-      if (attempt + 1 >= getTotalRuns(subscription)) {
+      if (result === 'stopped') {
+        return;
+      }
+      // As packages/server/src/workers/subscription.ts `catchJobError`: retry while fewer attempts than the
+      // max-attempts extension were made (BullMQ runs a job 19 times at most); else count one failed event.
+      if (attempt >= getMaxAttempts(subscription)) {
+        log(`subscriptions: ${label} gave up after ${attempt + 1} attempt(s)`);
+        await recordFailedEvent(subscription as StoredSubscription, label);
+        return;
+      }
+      if (attempt + 1 >= HARD_CAP_RUNS) {
         log(`subscriptions: ${label} gave up after ${attempt + 1} attempt(s)`);
         return;
       }
@@ -162,7 +189,13 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
     const body = restHookBody(delivery.resource, delivery.interaction, stringify);
     let headers: Record<string, string>;
     try {
-      headers = buildRestHookHeaders(subscription, delivery.resource, delivery.interaction, body);
+      headers = buildRestHookHeaders(
+        subscription,
+        delivery.resource,
+        delivery.interaction,
+        body,
+        delivery.trace?.traceId
+      );
     } catch (err) {
       // Medplum's worker fails such a run before any request and without an AuditEvent, then retries
       log(`subscriptions: ${label} attempt ${attempt} not sent: ${describeError(err)}`);
@@ -191,7 +224,9 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
         return 'stopped';
       }
       outcome = AuditEventOutcome.MinorFailure;
-      outcomeDesc = `Attempt ${attempt} received error ${describeError(err)}`;
+      // As packages/server/src/workers/subscription.ts `sendRestHook` (global fetch): `${ex}`, so an unreachable
+      // endpoint reads "TypeError: fetch failed"; the cause goes to the log only.
+      outcomeDesc = `Attempt ${attempt} received error ${String(err)}`;
       log(`subscriptions: ${label} attempt ${attempt}: error ${describeError(err)}`);
     }
 
@@ -212,10 +247,16 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
       requestTime: delivery.requestTime,
       outcome,
       outcomeDesc,
+      ...(delivery.trace ? { trace: delivery.trace } : {}),
     });
+    await storeAuditEvent(subscription, auditEvent, label);
+  }
+
+  async function storeAuditEvent(subscription: StoredSubscription, auditEvent: AuditEvent, label: string) {
     const destinations = getAuditEventDestinations(subscription);
     if (destinations.has('log')) {
-      log(`subscriptions: AuditEvent ${label} outcome ${outcome}: ${outcomeDesc}`);
+      // As packages/server/src/util/auditevent.ts `logAuditEvent`: the AuditEvent itself, as one JSON line.
+      log(JSON.stringify(auditEvent));
     }
     if (destinations.has('resource')) {
       try {
@@ -224,6 +265,53 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
         log(`subscriptions: ${label} could not store AuditEvent: ${describeError(err)}`);
       }
     }
+  }
+
+  /**
+   * One more failed event for the Subscription; disables it when an auto-disable trigger fires
+   * (packages/server/src/workers/subscription.ts `autoDisableSubscription`): `status` back to `off` only if it is still
+   * `active`, `error` set, and a SeriousFailure AuditEvent about the Subscription itself.
+   */
+  async function recordFailedEvent(subscription: StoredSubscription, label: string): Promise<void> {
+    const triggers = await autoDisableTriggers(subscription);
+    const fired = failures.record(subscription.id, triggers);
+    if (!fired) {
+      return;
+    }
+    const message = autoDisableMessage(fired.trigger, fired.failureCount);
+    try {
+      const disabled = await repo.patchResource<Subscription>('Subscription', subscription.id, [
+        { op: 'test', path: '/status', value: 'active' },
+        { op: 'replace', path: '/status', value: 'off' },
+        { op: 'add', path: '/error', value: message },
+      ]);
+      const auditEvent = buildSubscriptionAuditEvent({
+        resource: disabled,
+        subscription: disabled,
+        requestTime: new Date().toISOString(),
+        outcome: AuditEventOutcome.SeriousFailure,
+        outcomeDesc: message,
+      });
+      await storeAuditEvent(disabled as StoredSubscription, auditEvent, label);
+      failures.clear(subscription.id);
+      log(`subscriptions: ${label}: Subscription/${subscription.id} ${message}`);
+    } catch (err) {
+      log(`subscriptions: ${label}: could not auto-disable Subscription/${subscription.id}: ${describeError(err)}`);
+    }
+  }
+
+  async function autoDisableTriggers(
+    subscription: Subscription
+  ): Promise<SubscriptionAutoDisableTrigger[] | undefined> {
+    const projectId = subscription.meta?.project;
+    if (projectId) {
+      const project = await tryRead<Project>('Project', projectId).catch(() => undefined);
+      const override = projectAutoDisableTriggers(project);
+      if (override !== undefined) {
+        return override;
+      }
+    }
+    return serverAutoDisable;
   }
 
   async function tryRead<T extends Resource>(resourceType: string, id: string): Promise<T | undefined> {
@@ -251,7 +339,9 @@ export function createSubscriptionDispatcher(options: SubscriptionDispatcherOpti
         // A private copy: the caller may reuse or change its objects after the write returns.
         const snapshot = structuredClone(event);
         const requestTime = new Date().toISOString();
-        track(Promise.resolve().then(() => dispatch(snapshot, requestTime)));
+        // The writing request's ids, read now, while its async context is still the current one.
+        const trace = currentRequestTrace();
+        track(Promise.resolve().then(() => dispatch(snapshot, requestTime, trace)));
       } catch (err) {
         log(`subscriptions: notify failed: ${describeError(err)}`);
       }

@@ -1,7 +1,12 @@
-// Rest-hook Subscriptions as Medplum delivers them (medplum-facts §8).
+// Rest-hook Subscriptions as Medplum delivers them (packages/server/src/workers/subscription.ts).
+
 export type { SubscriptionAuditEventInput } from './audit-event.ts';
 export { AuditEventOutcome, buildSubscriptionAuditEvent } from './audit-event.ts';
+export type { SubscriptionAutoDisableTrigger } from './auto-disable.ts';
+export { autoDisableMessage, FailureTracker, projectAutoDisableTriggers } from './auto-disable.ts';
 export { createSubscriptionDispatcher } from './dispatcher.ts';
+export type { RequestTrace } from './request-trace.ts';
+export { currentRequestTrace, isTraceparent, requestTrace, traceIdFromHeaders } from './request-trace.ts';
 export {
   AUDIT_EVENT_DESTINATION_URL,
   buildRestHookHeaders,

