@@ -39,8 +39,8 @@ export function randomSecret(): string {
 }
 
 export async function createLogin(services: EmulatorServices, fields: NewLogin): Promise<WithId<Login>> {
-  // As token.int.test.ts "Grant types refresh_token should include refresh token": a client whose grantType lists
-  // refresh_token always earns one, whatever the scope.
+  // As packages/server/src/oauth/token.int.test.ts ("Grant types refresh_token should include refresh token"): a
+  // client whose grantType lists refresh_token always earns one, whatever the scope.
   const wantsRefresh =
     fields.allowRefresh !== false &&
     (/\boffline(_access)?\b/.test(fields.scope) ||

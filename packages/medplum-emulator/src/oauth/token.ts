@@ -23,8 +23,9 @@ const MTLS_CERT_HEADER = 'x-mtls-cert';
 
 /**
  * How long after a rotation the refresh token just replaced still works (a retried or concurrent refresh), answering
- * tokens for the current secret without rotating again. Medplum's refresh-token-grant.test.ts moves the rotation 60 s
- * into the past to end the grace period; the emulator uses a shorter window.
+ * tokens for the current secret without rotating again: packages/server/src/oauth/refresh-token-grant.test.ts ("Retry
+ * with the previous token within the grace period…", "Concurrent refreshes…"). The length is not in the Medplum source
+ * read here; that test ends the grace period by moving `refreshSecretRotatedAt` 60 s back, so it is shorter than that.
  */
 export const REFRESH_GRACE_PERIOD_MS = 10_000;
 
@@ -226,7 +227,7 @@ export function tokenRoutes(services: EmulatorServices): Hono {
   }
 
   /**
-   * As packages/server/src/oauth/token.ts (handleRefreshToken) and refresh-token-grant.test.ts: only a verified token
+   * As packages/server/src/oauth/token.ts (handleRefreshToken) and oauth/refresh-token-grant.test.ts: only a verified token
    * that carries a `refresh_secret` is a refresh token; the current secret rotates; the secret just replaced still works
    * for a short grace period (no second rotation); after that, presenting it again revokes the Login.
    */
@@ -267,7 +268,7 @@ export function tokenRoutes(services: EmulatorServices): Hono {
       if (clientId !== login.client?.reference?.split('/')[1])
         throw new TokenError('Incorrect client', 'invalid_grant');
       if (!clientSecret) throw new TokenError('Incorrect client secret', 'invalid_grant');
-      // As token.int.test.ts "Refresh token Basic auth failure incorrect secret": the secret itself is checked.
+      // As packages/server/src/oauth/token.int.test.ts ("Refresh token Basic auth failure incorrect secret").
       validateClientSecret(findClient(services.repo, clientId), clientSecret);
     }
     if (login.client && !findClient(services.repo, login.client.reference?.split('/')[1])) {
@@ -359,7 +360,7 @@ export function tokenRoutes(services: EmulatorServices): Hono {
   }
 
   /**
-   * The pre-authorized code grant (OAuthGrantType.PreAuthorizedCode), as token.int.test.ts exercises it: the code is
+   * The pre-authorized code grant (OAuthGrantType.PreAuthorizedCode), as packages/server/src/oauth/token.int.test.ts exercises it: the code is
    * stored only as its SHA-256 hash on the Login, expires at `expiresAt`, and works once.
    */
   async function preAuthorizedCode(form: Form): Promise<WithId<Login>> {
