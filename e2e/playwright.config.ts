@@ -21,6 +21,8 @@ export default defineConfig({
   fullyParallel: false,
   workers: 1,
   retries: 0,
+  // A focused test (`test.only`) would silently drop every other spec: CI refuses it (Vitest does the same on its own).
+  forbidOnly: Boolean(process.env.CI),
   // Generous: these machines are often busy (2 cores shared with builds). Nothing here measures time.
   timeout: 120_000,
   expect: { timeout: 20_000 },
@@ -63,7 +65,7 @@ export default defineConfig({
     },
     {
       // `node` directly, not `pnpm start`, so Playwright can stop the server it started.
-      command: 'node node_modules/next/dist/bin/next start --port 3000',
+      command: 'node node_modules/next/dist/bin/next start --port 3000 --hostname 127.0.0.1',
       cwd: join(root, 'apps/web'),
       url: 'http://localhost:3000',
       reuseExistingServer: false,

@@ -187,11 +187,20 @@ const apps: Service[] = [
     name: 'device',
     command: [node, 'src/cli.ts', 'run'],
     cwd: join(root, 'apps/device'),
-    readyUrl: `http://localhost:${config.DEVICE_WEBHOOK_PORT}/`,
+    readyUrl: `http://localhost:${config.DEVICE_WEBHOOK_PORT}/healthz`,
   },
   {
     name: 'web',
-    command: [node, join(root, 'apps/web/node_modules/next/dist/bin/next'), 'dev', '--port', String(WEB_PORT)],
+    // Loopback only, like every app here; `next start --hostname 0.0.0.0` is the production choice to make deliberately.
+    command: [
+      node,
+      join(root, 'apps/web/node_modules/next/dist/bin/next'),
+      'dev',
+      '--port',
+      String(WEB_PORT),
+      '--hostname',
+      '127.0.0.1',
+    ],
     cwd: join(root, 'apps/web'),
     readyUrl: `http://localhost:${WEB_PORT}/`,
   },

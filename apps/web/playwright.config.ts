@@ -19,6 +19,8 @@ export default defineConfig({
   fullyParallel: true,
   workers: 2,
   retries: 0,
+  // A focused test (`test.only`) would silently drop every other spec: CI refuses it (Vitest does the same on its own).
+  forbidOnly: Boolean(process.env.CI),
   // Generous: the machines this runs on are often busy (2 cores shared with builds).
   timeout: 90_000,
   expect: { timeout: 15_000 },
@@ -45,7 +47,7 @@ export default defineConfig({
     },
     {
       // `node` directly, not `pnpm start`: Playwright can then stop the server it started.
-      command: 'node node_modules/next/dist/bin/next start --port 3000',
+      command: 'node node_modules/next/dist/bin/next start --port 3000 --hostname 127.0.0.1',
       url: webUrl,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -319,7 +319,8 @@ export function runOrder(order: ServiceRequest, options: RunOptions = {}): Order
     patient,
     bundle: { resourceType: 'Bundle', type: 'transaction', entry: entries },
     observations: resultRefs.length,
-    summary: `${name} for ${patient}: ${resultRefs.length} observation(s); ${conclusion}`,
+    // Shown in logs and on the status page: what was run, never whom it was for or what it found.
+    summary: `${name}: ${resultRefs.length} observation(s)`,
   };
 }
 

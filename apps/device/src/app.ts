@@ -1,5 +1,7 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { type RestHookEnv, restHookVerifier } from '@org/auth/webhooks';
-import { Hono } from 'hono';
+import { isLoopback } from '@org/config';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { Device } from './device.ts';
 import { renderStatusPage } from './status-page.ts';
 
@@ -7,11 +9,34 @@ export const WEBHOOK_PATH = '/webhooks/medplum';
 export const JWKS_PATH = '/.well-known/jwks.json';
 
 /**
+ * The status page and `/status.json` are for someone at the analyzer, not for the network: they answer only requests
+ * from this machine, even when DEVICE_LISTEN_HOST opens the port so that a remote Medplum can deliver webhooks.
+ */
+function fromThisMachine(peerAddress: (c: Context) => string | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    const address = peerAddress(c);
+    if (!address || !isLoopback(address.replace(/^::ffff:/, ''))) return c.json({ error: 'not found' }, 404);
+    await next();
+  };
+}
+
+function socketPeer(c: Context): string | undefined {
+  try {
+    return getConnInfo(c).remote.address;
+  } catch {
+    return undefined; // not served over a socket: refuse
+  }
+}
+
+/**
  * Everything the device serves on DEVICE_WEBHOOK_PORT: the webhook inbox (verified by @org/auth/webhooks before the
  * body is even parsed), the JWKS Medplum checks private_key_jwt assertions against, and a small status page.
  * Builds the app only; `server.ts` listens.
  */
-export function createApp(device: Device): Hono<RestHookEnv> {
+export function createApp(
+  device: Device,
+  options: { peerAddress?: (c: Context) => string | undefined } = {}
+): Hono<RestHookEnv> {
   const { config } = device;
   const app = new Hono<RestHookEnv>();
 
@@ -57,9 +82,10 @@ export function createApp(device: Device): Hono<RestHookEnv> {
     return c.json(jwks);
   });
 
-  app.get('/status.json', (c) => c.json(device.status()));
+  const local = fromThisMachine(options.peerAddress ?? socketPeer);
+  app.get('/status.json', local, (c) => c.json(device.status()));
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.get('/', (c) => c.html(renderStatusPage(device.status())));
+  app.get('/', local, (c) => c.html(renderStatusPage(device.status())));
 
   return app;
 }

@@ -24,9 +24,9 @@ Configuration comes from the environment / .env (DEVICE_*, MEDPLUM_BASE_URL); se
 const write = (line = '') => process.stdout.write(`${line}\n`);
 const log = createLogger();
 
-async function startListening(device: Device, port: number): Promise<ListeningServer> {
+async function startListening(device: Device, port: number, host: string): Promise<ListeningServer> {
   try {
-    return await listen(createApp(device).fetch, port);
+    return await listen(createApp(device).fetch, port, host);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(
@@ -54,7 +54,7 @@ function onSignal(handler: () => Promise<void>): void {
 async function run(): Promise<void> {
   const { config, authMethodSource } = loadDeviceEnv();
   const device = await createDevice({ config, authMethodSource, log });
-  const server = await startListening(device, config.DEVICE_WEBHOOK_PORT);
+  const server = await startListening(device, config.DEVICE_WEBHOOK_PORT, config.DEVICE_LISTEN_HOST);
   log('device', `lab analyzer listening on ${server.url}`);
   log('device', `  webhook inbox  POST ${new URL(WEBHOOK_PATH, server.url)} (Basic + X-Signature required)`);
   log('device', `  status page    ${server.url}`);
@@ -97,7 +97,9 @@ async function send(file: string | undefined): Promise<number> {
   // Only the orders in the file (the catch-up of missed webhook orders is `device run`'s job).
   const device = await createDevice({ config, authMethodSource, log, catchUp: false });
   // Medplum fetches the public key while it checks our assertion, so the JWKS must be reachable meanwhile.
-  const server = device.client.jwks ? await startListening(device, config.DEVICE_WEBHOOK_PORT) : undefined;
+  const server = device.client.jwks
+    ? await startListening(device, config.DEVICE_WEBHOOK_PORT, config.DEVICE_LISTEN_HOST)
+    : undefined;
   const finish = async () => {
     await server?.close();
     await device.stop();

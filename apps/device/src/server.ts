@@ -8,15 +8,16 @@ export interface ListeningServer {
 }
 
 /**
- * Listens for the app on all interfaces (Medplum must be able to reach the webhook inbox); port 0 picks a free port.
- * The only place the device opens a socket.
+ * Listens for the app on `host` (DEVICE_LISTEN_HOST: loopback unless a remote Medplum must reach the webhook inbox);
+ * port 0 picks a free port. The only place the device opens a socket.
  */
 export function listen(
-  fetch: (request: Request) => Response | Promise<Response>,
-  port: number
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  port: number,
+  host = '127.0.0.1'
 ): Promise<ListeningServer> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port }, (info: AddressInfo) => {
+    const server = serve({ fetch, port, hostname: host }, (info: AddressInfo) => {
       resolve({
         url: `http://localhost:${info.port}/`,
         port: info.port,

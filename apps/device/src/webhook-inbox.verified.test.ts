@@ -33,7 +33,9 @@ async function setup(send: SendTransaction = async () => ({ ok: true, created: 2
   };
   const device = await createDevice({ config, send, lingerMs: 0, readOrder });
   devices.push(device);
-  return { config, device, app: createApp(device) };
+  // In-process requests have no socket: the peer address comes from a test header (loopback unless a test says not).
+  const app = createApp(device, { peerAddress: (c) => c.req.header('x-test-peer') ?? '127.0.0.1' });
+  return { config, device, app };
 }
 
 /** An order Medplum holds (and would deliver). */
@@ -111,6 +113,36 @@ describe('webhook inbox', () => {
     expect(html).toContain('client-credentials');
     const json = (await (await app.request('/status.json')).json()) as { stats: { resultsSent: number } };
     expect(json.stats.resultsSent).toBe(1);
+  });
+
+  it('keeps the status page and status.json to this machine, even when the port is open to the network', async () => {
+    const { app } = await setup();
+    for (const peer of ['203.0.113.5', '192.168.1.7', '::ffff:10.0.0.3', 'fe80::1']) {
+      for (const path of ['/', '/status.json']) {
+        const response = await app.request(path, { headers: { 'x-test-peer': peer } });
+        expect(response.status, `${path} from ${peer}`).toBe(404);
+      }
+    }
+    for (const peer of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      expect((await app.request('/status.json', { headers: { 'x-test-peer': peer } })).status, peer).toBe(200);
+    }
+    // Medplum's deliveries and the JWKS stay reachable from anywhere; health checks too.
+    expect((await app.request('/healthz', { headers: { 'x-test-peer': '203.0.113.5' } })).status).toBe(200);
+  });
+
+  it('names no patient and no clinical conclusion in its logs, status page or status.json', async () => {
+    const { config, device, app } = await setup();
+    const order = storedOrder('sr-9', { subject: { reference: 'Patient/patient-with-a-name' } });
+    await app.request(WEBHOOK_PATH, delivery(config, order));
+    await device.uploader.whenEmpty();
+    const shown = [
+      await (await app.request('/')).text(),
+      await (await app.request('/status.json')).text(),
+      JSON.stringify(device.status().recent),
+    ].join('\n');
+    expect(shown).toContain('ServiceRequest/sr-9');
+    expect(shown).not.toContain('patient-with-a-name');
+    expect(shown).not.toMatch(/reference range|abnormal/i);
   });
 
   it('runs the copy Medplum holds, not the delivered body', async () => {

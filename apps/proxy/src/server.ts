@@ -6,10 +6,10 @@ import { jsonLogger } from './log.ts';
 
 const config = loadProxyConfig();
 const app = createApp(config, { logger: jsonLogger });
-const server = serve({ fetch: app.fetch, port: config.PROXY_PORT }, (info) => {
+const server = serve({ fetch: app.fetch, port: config.PROXY_PORT, hostname: config.PROXY_LISTEN_HOST }, (info) => {
   jsonLogger({
     level: 'info',
-    msg: `legacy clinic app on ${config.PROXY_PUBLIC_URL} (port ${info.port}), Medplum at ${config.MEDPLUM_BASE_URL}`,
+    msg: `legacy clinic app on ${config.PROXY_PUBLIC_URL} (listening on ${config.PROXY_LISTEN_HOST}:${info.port}), Medplum at ${config.MEDPLUM_BASE_URL}`,
   });
 });
 

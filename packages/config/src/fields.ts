@@ -7,6 +7,11 @@ export interface FieldInfo {
   example: string;
   /** The value is never printed, not even in error messages. */
   secret?: boolean;
+  /**
+   * A URL or listen address that says whether this configuration reaches or serves beyond this machine: when any such
+   * value is not loopback, the public development secrets are refused (`parseConfig`).
+   */
+  exposes?: boolean;
 }
 
 export const fieldInfo = z.registry<FieldInfo>();
@@ -37,6 +42,18 @@ export function optionalHttpUrl(info: FieldInfo) {
     .transform(withTrailingSlash)
     .optional();
   return withInfo(schema, info);
+}
+
+/**
+ * The address a server listens on. Loopback by default: nothing is reachable from another machine until someone says
+ * so (`0.0.0.0` for every interface, or one interface's address).
+ */
+export function listenHost(info: Omit<FieldInfo, 'example' | 'exposes'>) {
+  const schema = z
+    .string()
+    .regex(/^(?:[0-9.]+|\[?[0-9a-fA-F:]+\]?|[A-Za-z0-9.-]+)$/, { error: 'expected a host name or IP address' })
+    .default('127.0.0.1');
+  return withInfo(schema, { ...info, example: '127.0.0.1', exposes: true });
 }
 
 /** A URL used exactly as given (an endpoint or an issuer, where a slash would change its meaning). */

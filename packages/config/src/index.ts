@@ -10,7 +10,15 @@ import type { z } from 'zod';
 import { ConfigError, type EnvInput, parseConfig } from './parse.ts';
 
 export { type FieldInfo, fieldInfo, withTrailingSlash } from './fields.ts';
-export { ConfigError, type ConfigProblem, type EnvInput, formatProblems, isLoopbackUrl, parseConfig } from './parse.ts';
+export {
+  ConfigError,
+  type ConfigProblem,
+  type EnvInput,
+  formatProblems,
+  isLoopback,
+  isLoopbackUrl,
+  parseConfig,
+} from './parse.ts';
 export * from './schemas.ts';
 
 export interface LoadConfigOptions {

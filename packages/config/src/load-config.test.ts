@@ -112,6 +112,28 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('dev-only-proxy');
   });
 
+  it.each([
+    ['PROXY_PUBLIC_URL', 'https://clinic.example.org/'],
+    ['PROXY_LISTEN_HOST', '0.0.0.0'],
+    ['PROXY_LISTEN_HOST', '192.168.1.20'],
+  ])('refuses the public dev secrets when %s=%s puts the app off this machine, naming it', (variable, value) => {
+    const error = problemsOf(() => loadConfig(proxyConfig, { env: { [variable]: value }, envFiles: [] }));
+    expect(error.problems.map((problem) => problem.variable).sort()).toEqual([
+      'LEGACY_DEV_PASSWORD',
+      'PROXY_MEDPLUM_CLIENT_SECRET',
+      'PROXY_SESSION_SECRET',
+    ]);
+    expect(error.message).toContain(`refused because ${variable} is not on this machine`);
+  });
+
+  it('keeps the dev defaults on this machine, whatever loopback spelling', () => {
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2']) {
+      expect(loadConfig(proxyConfig, { env: { PROXY_LISTEN_HOST: host }, envFiles: [] }).PROXY_LISTEN_HOST).toBe(host);
+    }
+    const defaults = loadConfig(proxyConfig, { env: {}, envFiles: [] });
+    expect(defaults.PROXY_LISTEN_HOST).toBe('127.0.0.1');
+  });
+
   it('accepts real secrets against a remote Medplum', () => {
     const config = loadConfig(proxyConfig, {
       env: {

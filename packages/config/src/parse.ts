@@ -46,21 +46,28 @@ export function parseConfig<S extends z.ZodObject>(schema: S, input: EnvInput): 
   return Object.freeze(result.data) as Readonly<z.output<S>>;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 export function isLoopbackUrl(url: string): boolean {
   return LOOPBACK_HOSTS.has(new URL(url).hostname);
 }
 
+/** A listen address or URL that only this machine can reach. */
+export function isLoopback(value: string): boolean {
+  return URL.canParse(value) ? isLoopbackUrl(value) : LOOPBACK_HOSTS.has(value) || value.startsWith('127.');
+}
+
 /**
- * The dev secrets are published in this repo; they are fine against the local emulator and nowhere else. When a
- * configuration points at a Medplum that is not on this machine, each secret still at its dev default is a problem.
+ * The dev secrets are published in this repo; they are fine on this machine and nowhere else. When any URL or listen
+ * address of the configuration (`exposes` in its field info: Medplum's URL, the apps' public URLs and listen hosts)
+ * points off this machine, each secret still at its dev default is a problem, and the message says which value did it.
  */
 function devDefaultProblems(schema: z.ZodObject, data: Record<string, unknown>): ConfigProblem[] {
-  const medplumUrls = ['MEDPLUM_BASE_URL', 'NEXT_PUBLIC_MEDPLUM_BASE_URL']
-    .map((key) => data[key])
-    .filter((value): value is string => typeof value === 'string');
-  if (medplumUrls.every(isLoopbackUrl)) return [];
+  const exposedBy = Object.entries(schema.shape).find(([variable, field]) => {
+    const value = data[variable];
+    return fieldInfo.get(field as z.ZodType)?.exposes && typeof value === 'string' && !isLoopback(value);
+  })?.[0];
+  if (!exposedBy) return [];
 
   const problems: ConfigProblem[] = [];
   for (const [variable, field] of Object.entries(schema.shape)) {
@@ -70,7 +77,7 @@ function devDefaultProblems(schema: z.ZodObject, data: Record<string, unknown>):
         describe(
           schema,
           variable,
-          'is still the public development default, which is refused when Medplum is not on this machine; set a real secret'
+          `is still the public development default, which is refused because ${exposedBy} is not on this machine; set a real secret`
         )
       );
     }

@@ -3,6 +3,7 @@ import {
   email,
   endpointUrl,
   httpUrl,
+  listenHost,
   oneOf,
   optionalHttpUrl,
   optionalSecret,
@@ -32,6 +33,7 @@ export const medplumSchema = z.object({
   MEDPLUM_BASE_URL: httpUrl('http://localhost:8103/', {
     description:
       'Base URL of the Medplum server (the local emulator by default; https://api.medplum.com/ for the hosted service)',
+    exposes: true,
   }),
 });
 
@@ -40,6 +42,7 @@ export const identityProviderSchema = z.object({
   IDP_PORT: port(8104, { description: 'Port of the local "Acme SSO" identity provider started with the emulator' }),
   IDP_ISSUER: endpointUrl('http://localhost:8104', {
     description: 'Issuer of the external identity provider, exactly as in its ID tokens (no slash added)',
+    exposes: true,
   }),
   IDP_CLIENT_SECRET: secret('dev-only-acme-sso-client-secret-not-for-production', {
     description: "Secret of Medplum's client at the external identity provider",
@@ -49,8 +52,12 @@ export const identityProviderSchema = z.object({
 
 export const proxySchema = z.object({
   PROXY_PORT: port(3001, { description: "Port of the proxy's legacy clinic app" }),
+  PROXY_LISTEN_HOST: listenHost({
+    description: 'Address the proxy listens on (0.0.0.0 for every interface, e.g. behind a load balancer)',
+  }),
   PROXY_PUBLIC_URL: httpUrl('http://localhost:3001/', {
     description: 'Public URL of the proxy; its origin is the only one allowed to make state-changing calls (CSRF)',
+    exposes: true,
   }),
   PROXY_MEDPLUM_CLIENT_ID: text(DEV_PROXY_CLIENT_ID, {
     description: "Id of the proxy's confidential ClientApplication (a project admin, for on-behalf-of)",
@@ -83,6 +90,9 @@ export const deviceSchema = z.object({
     minLength: 16,
   }),
   DEVICE_WEBHOOK_PORT: port(3002, { description: "Port of the device's webhook inbox, JWKS and status page" }),
+  DEVICE_LISTEN_HOST: listenHost({
+    description: 'Address the device listens on (an address Medplum can reach, for webhooks from a remote Medplum)',
+  }),
   DEVICE_WEBHOOK_USERNAME: text('medplum-webhook', { description: 'Basic auth user Medplum sends with each webhook' }),
   DEVICE_WEBHOOK_PASSWORD: secret('dev-only-webhook-password', {
     description: 'Basic auth password Medplum sends with each webhook',
