@@ -12,7 +12,7 @@ function signInAttempt(app: App, username: string, password: string, address = '
   });
 }
 
-async function statuses(responses: Promise<Response>[]): Promise<Record<number, number>> {
+async function statuses(responses: (Response | Promise<Response>)[]): Promise<Record<number, number>> {
   const counts: Record<number, number> = {};
   for (const response of await Promise.all(responses)) counts[response.status] = (counts[response.status] ?? 0) + 1;
   return counts;
