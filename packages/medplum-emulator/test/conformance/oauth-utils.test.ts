@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -150,6 +151,20 @@ interface Case {
 }
 
 const shared: Case[] = [
+  {
+    name: 'Login with invalid client ID',
+    run: async () => {
+      const answer = await login({
+        clientId: randomUUID(),
+        email: 'admin@example.com',
+        password: 'medplum_admin',
+        scope: 'openid',
+        nonce: 'nonce',
+      });
+      expect(firstIssue(answer)?.severity).toBe('error');
+      expect(firstIssue(answer)?.details?.text).toBe('Not found');
+    },
+  },
   {
     name: 'User not found',
     run: async () => {
