@@ -1,6 +1,6 @@
 import { getStatus, isOperationOutcome } from '@medplum/core';
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { createDeviceClient, type DeviceClient } from '@org/auth/device';
+import { createDeviceClient, type DeviceClient, isFhirId } from '@org/auth/device';
 import { createMemoryDeliveryLedger, type DeliveryLedger, type RestHookRejection } from '@org/auth/webhooks';
 import { OrderRejected, runOrder, stableUuid } from './analyzer.ts';
 import type { BackoffOptions } from './backoff.ts';
@@ -262,7 +262,7 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
 
   function receiveOrder(order: unknown, from: { via: OrderSource; deliveryKey?: string }): ReceiveResult {
     const resource = order as ServiceRequest | undefined;
-    if (resource?.resourceType !== 'ServiceRequest' || !resource.id) {
+    if (resource?.resourceType !== 'ServiceRequest' || !isFhirId(resource.id)) {
       stats.ordersIgnored++;
       const what = resource?.resourceType ? `a ${resource.resourceType}` : 'something that is not a resource';
       log('order', `ignored ${what} from ${from.via}: only stored ServiceRequests are lab orders`);
@@ -348,7 +348,7 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
 
   async function receiveDelivery(resource: unknown, deliveryKey: string): Promise<DeliveryResult> {
     const claimed = resource as ServiceRequest | undefined;
-    const isOrder = claimed?.resourceType === 'ServiceRequest' && Boolean(claimed.id);
+    const isOrder = claimed?.resourceType === 'ServiceRequest' && isFhirId(claimed.id);
     if (!isOrder || options.confirmOrders === false || outbox.hasOrder(`ServiceRequest/${claimed?.id}`)) {
       return receiveOrder(resource, { via: 'webhook', deliveryKey });
     }

@@ -20,12 +20,16 @@ afterEach(async () => {
 /** What "Medplum" holds: orders are read back from here before they are run. */
 let stored: Map<string, ServiceRequest>;
 let medplumDown: boolean;
+/** Every id the device asked "Medplum" for. */
+let reads: string[];
 
 async function setup(send: SendTransaction = async () => ({ ok: true, created: 2, existing: 0 })) {
   stored = new Map();
   medplumDown = false;
+  reads = [];
   const config = testConfig({ MEDPLUM_BASE_URL: 'http://127.0.0.1:9/' });
   const readOrder = async (id: string) => {
+    reads.push(id);
     if (medplumDown) throw new TypeError('fetch failed');
     const order = stored.get(id);
     if (!order) throw new OperationOutcomeError(notFound);
@@ -144,6 +148,22 @@ describe('webhook inbox', () => {
     expect(shown).not.toContain('patient-with-a-name');
     expect(shown).not.toMatch(/reference range|abnormal/i);
   });
+
+  it.each(['../Patient/p-1', 'sr-1/_history/1', 'sr-1?_format=xml', 'x'.repeat(65), ''])(
+    'never puts an id that is not a FHIR id (%j) into a FHIR path',
+    async (id) => {
+      const { config, device, app } = await setup();
+      const order = labOrder(id);
+      // Past the webhook verifier (which refuses such a body with 400 itself), the device checks again.
+      expect(await device.receiveDelivery(order, 'key-1')).toMatchObject({ outcome: 'ignored' });
+      expect(device.receiveOrder(order, { via: 'file' })).toMatchObject({ outcome: 'ignored' });
+      expect(reads).toEqual([]);
+      const response = await app.request(WEBHOOK_PATH, delivery(config, order));
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: 'invalid-body' });
+      expect(device.outbox.counts().pending).toBe(0);
+    }
+  );
 
   it('runs the copy Medplum holds, not the delivered body', async () => {
     const { config, device, app } = await setup(async () => new Promise(() => {}));

@@ -17,6 +17,7 @@
  * Local endpoints (never forwarded): `POST /api/session` (sign in), `DELETE /api/session` (sign out), `GET /api/me`.
  */
 import type { Communication } from '@medplum/fhirtypes';
+import { isFhirId } from '@org/auth/server';
 import type { LegacyUser } from '../users/store.ts';
 
 export type QueryRule = (value: string) => boolean;
@@ -41,8 +42,7 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
-const FHIR_ID = /^[A-Za-z0-9\-.]{1,64}$/;
-const patientReference: QueryRule = (value) => /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(value);
+const patientReference: QueryRule = (value) => value.startsWith('Patient/') && isFhirId(value.slice('Patient/'.length));
 const count: QueryRule = (value) => /^\d{1,3}$/.test(value) && Number(value) >= 1 && Number(value) <= 100;
 const offset: QueryRule = (value) => /^\d{1,5}$/.test(value);
 const oneOf =
@@ -90,7 +90,7 @@ export function matchAllowlist(method: string, path: string, query: URLSearchPar
     const pattern = candidate.path.split('/');
     return (
       pattern.length === segments.length &&
-      pattern.every((part, index) => (part === ':id' ? FHIR_ID.test(segments[index] ?? '') : part === segments[index]))
+      pattern.every((part, index) => (part === ':id' ? isFhirId(segments[index]) : part === segments[index]))
     );
   });
   if (!route) return { kind: 'not-allowed' };

@@ -7,6 +7,8 @@
  *     dataDir: config.DEVICE_DATA_DIR, log: console.log });
  *   app.get('/.well-known/jwks.json', (c) => c.json(medplum.jwks ?? { keys: [] }));
  */
+
+export { FHIR_ID_PATTERN, isFhirId } from '../fhir-id.ts';
 export {
   type ClientAssertionKey,
   MAX_ASSERTION_LIFETIME_SECONDS,

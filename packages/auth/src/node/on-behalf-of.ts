@@ -1,4 +1,5 @@
 import type { Reference } from '@medplum/fhirtypes';
+import { isFhirId } from '../fhir-id.ts';
 
 export const ON_BEHALF_OF_HEADER = 'X-Medplum-On-Behalf-Of';
 
@@ -7,8 +8,6 @@ const ON_BEHALF_OF_TYPES = ['ProjectMembership', 'Practitioner', 'Patient', 'Rel
 export type OnBehalfOfType = (typeof ON_BEHALF_OF_TYPES)[number];
 export type OnBehalfOfReference = `${OnBehalfOfType}/${string}`;
 
-const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
-
 /** Validates and normalises `ProjectMembership/<id>` or a profile reference; anything else throws. */
 export function onBehalfOfValue(target: string | Reference): OnBehalfOfReference {
   const value = typeof target === 'string' ? target : target.reference;
@@ -16,7 +15,7 @@ export function onBehalfOfValue(target: string | Reference): OnBehalfOfReference
   const slash = value.indexOf('/');
   const type = value.slice(0, slash);
   const id = value.slice(slash + 1);
-  if (slash < 0 || !(ON_BEHALF_OF_TYPES as readonly string[]).includes(type) || !ID_PATTERN.test(id)) {
+  if (slash < 0 || !(ON_BEHALF_OF_TYPES as readonly string[]).includes(type) || !isFhirId(id)) {
     throw new TypeError(
       `on-behalf-of must be ProjectMembership/<id> or a Practitioner/Patient/RelatedPerson reference, got ${JSON.stringify(value.slice(0, 80))}`
     );

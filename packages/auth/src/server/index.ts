@@ -8,6 +8,8 @@
  *   });
  *   const patients = await medplum.onBehalfOf(session.membership).searchResources('Patient');
  */
+
+export { FHIR_ID_PATTERN, isFhirId } from '../fhir-id.ts';
 export {
   CLIENT_ASSERTION_ALGORITHMS,
   type ClientAssertionAlgorithm,

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
+import { isFhirId } from '../fhir-id.ts';
 
 /**
  * Verification of a Medplum rest-hook delivery. Order matters and is fixed: Basic credentials, then `X-Signature`
@@ -172,7 +173,8 @@ export function verifyRestHook(
       },
     };
   }
-  if (!isResource(parsed) || !parsed.id) return { ok: false, status: 400, reason: 'invalid-body' };
+  // The id will name the resource in references and paths downstream: only a FHIR id will do.
+  if (!isResource(parsed) || !isFhirId(parsed.id)) return { ok: false, status: 400, reason: 'invalid-body' };
 
   const maxAge = options.maxAgeMs ?? 10 * 60_000;
   if (maxAge > 0) {
