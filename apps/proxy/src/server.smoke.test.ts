@@ -19,7 +19,7 @@ function startServer(): Promise<number> {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      const port = /\(port (\d+)\)/.exec(output)?.[1];
+      const port = /listening on 127\.0\.0\.1:(\d+)\)/.exec(output)?.[1];
       if (port) resolve(Number(port));
     });
     child.stderr?.on('data', (chunk: Buffer) => {

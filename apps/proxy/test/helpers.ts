@@ -8,6 +8,16 @@ import type { UserSeed } from '../src/users/store.ts';
 export const ORIGIN = 'http://localhost:3001';
 export const PASSWORD = 'correct horse battery staple';
 
+/**
+ * A proxy on a public https URL. Off this machine the public dev secrets are refused (@org/config), so it carries its
+ * own; the unit-test Medplum must be told the client secret (`unitApp({ medplumClientSecret })`).
+ */
+export const PUBLIC_SITE_ENV = {
+  PROXY_PUBLIC_URL: 'https://clinic.example/',
+  PROXY_SESSION_SECRET: 'a-session-key-from-the-vault-0123456789abcdef',
+  PROXY_MEDPLUM_CLIENT_SECRET: 'a-client-secret-from-the-vault',
+} as const;
+
 export function testConfig(env: Record<string, string> = {}): ProxyConfig {
   return parseConfig(proxyConfigSchema, { LEGACY_DEV_PASSWORD: PASSWORD, ...env });
 }

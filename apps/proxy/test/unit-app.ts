@@ -30,6 +30,8 @@ export interface UnitAppOptions {
   fetch?: typeof fetch;
   settings?: Partial<ProxySettings>;
   now?: () => number;
+  /** The proxy client's secret as Medplum knows it (default: the dev secret). */
+  medplumClientSecret?: string;
   /** Client address per request; default: the `X-Test-Address` header (in-process requests have no socket). */
   clientAddress?: (c: Context) => string;
 }
@@ -40,7 +42,7 @@ export function unitApp(options: UnitAppOptions = {}) {
   const medplum = fakeMedplum({
     clientId: config.PROXY_MEDPLUM_CLIENT_ID,
     // What Medplum knows; a test that configures another secret gets refused like a misconfigured proxy.
-    clientSecret: 'dev-only-proxy-client-secret-not-for-production',
+    clientSecret: options.medplumClientSecret ?? 'dev-only-proxy-client-secret-not-for-production',
     members: {
       'ProjectMembership/m-clin': {
         profile: 'Practitioner/p-clin',

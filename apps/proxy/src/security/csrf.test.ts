@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { noteBody, ORIGIN, PASSWORD, signIn } from '../../test/helpers.ts';
+import { noteBody, ORIGIN, PASSWORD, PUBLIC_SITE_ENV, signIn } from '../../test/helpers.ts';
 import { unitApp } from '../../test/unit-app.ts';
 
 describe('CSRF: X-CSRF header and Origin on the API', () => {
@@ -71,7 +71,7 @@ describe('CSRF: X-CSRF header and Origin on the API', () => {
   });
 
   it('takes the allowed origin from PROXY_PUBLIC_URL', async () => {
-    const { app } = unitApp({ env: { PROXY_PUBLIC_URL: 'https://clinic.example/' } });
+    const { app } = unitApp({ env: PUBLIC_SITE_ENV, medplumClientSecret: PUBLIC_SITE_ENV.PROXY_MEDPLUM_CLIENT_SECRET });
     const body = JSON.stringify({ username: 'clinician', password: PASSWORD });
     const response = await app.request('/api/session', {
       method: 'POST',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiHeaders, ORIGIN, PASSWORD, signIn } from '../../test/helpers.ts';
+import { apiHeaders, ORIGIN, PASSWORD, PUBLIC_SITE_ENV, signIn } from '../../test/helpers.ts';
 import { unitApp } from '../../test/unit-app.ts';
 import { createCookieCodec } from './cookie.ts';
 
@@ -23,7 +23,7 @@ async function signInResponse(app: ReturnType<typeof unitApp>['app'], origin = O
 
 describe('session cookie flags', () => {
   it('over HTTPS: __Host- prefix, Secure, HttpOnly, SameSite=Strict, Path=/, no Domain', async () => {
-    const { app } = unitApp({ env: { PROXY_PUBLIC_URL: 'https://clinic.example/' } });
+    const { app } = unitApp({ env: PUBLIC_SITE_ENV, medplumClientSecret: PUBLIC_SITE_ENV.PROXY_MEDPLUM_CLIENT_SECRET });
     const response = await signInResponse(app, 'https://clinic.example');
     const cookie = attributes(response.headers.get('set-cookie') ?? '');
     expect(cookie.name).toBe('__Host-legacy_session');
