@@ -128,7 +128,7 @@ export function authRoutes(services: EmulatorServices): Hono<AppEnv> {
     if (!login.membership) throw new OperationOutcomeError(badRequest('Login profile not set'));
     const scope = String(body.scope);
     if (!isScopeSubset(login.scope ?? '', scope)) throw new OperationOutcomeError(badRequest('Invalid scope'));
-    const updated = await updateLogin(services, login, { scope: scope.split(' ').join(' ') });
+    const updated = await updateLogin(services, login, { scope });
     return c.json({ login: updated.id, code: updated.code });
   });
 
