@@ -69,7 +69,10 @@ export function sendResource(
       headers.Location = `${fhirBaseUrl(services)}${resource.resourceType}/${resource.id}/_history/${resource.meta.versionId}`;
     }
   }
-  return c.body(JSON.stringify(forRequest(c, resource)), status, headers);
+  // As packages/server/src/fhir/response.ts: `Prefer: return=minimal` answers without a body, `_pretty=true` indented.
+  if (c.req.header('prefer') === 'return=minimal') return c.body(null, status, headers);
+  const pretty = c.req.query('_pretty') === 'true';
+  return c.body(JSON.stringify(forRequest(c, resource), undefined, pretty ? 2 : undefined), status, headers);
 }
 
 /** The resource as the request may see it: without `X-Medplum: extended`, no `meta.author/project/account/compartment`. */

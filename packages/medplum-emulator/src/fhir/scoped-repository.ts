@@ -6,6 +6,7 @@ import {
   applyPatch,
   arrayify,
   badRequest,
+  createReference,
   deepClone,
   deepEquals,
   evalFhirPathTyped,
@@ -295,7 +296,9 @@ export class ScopedRepository extends FhirRepository {
       }
     }
 
-    const updated = this.#restoreReadonlyFields(deepClone(resource), existing);
+    const updated = await this.#replaceConditionalReferences(
+      this.#restoreReadonlyFields(deepClone(resource), existing)
+    );
     const meta: Meta = {
       ...updated.meta,
       author: this.#author(updated),
@@ -323,6 +326,41 @@ export class ScopedRepository extends FhirRepository {
       : await this.#system.updateResource(result);
     this.#onWrite({ resource: deepClone(written), interaction: create ? 'create' : 'update', previous: existing });
     return this.#removeHiddenFields(written);
+  }
+
+  /**
+   * Medplum's `replaceConditionalReferences` (packages/server/src/fhir/references.ts): every reference that is a search
+   * (`Practitioner?identifier=…`) becomes a reference to the one resource it finds for the caller, else 400.
+   */
+  async #replaceConditionalReferences<T extends Resource>(resource: T): Promise<T> {
+    const visit = async (value: unknown, path: string): Promise<void> => {
+      if (Array.isArray(value)) {
+        for (const [index, item] of value.entries()) await visit(item, `${path}[${index}]`);
+        return;
+      }
+      if (!isObject(value)) return;
+      const record = value as Record<string, unknown>;
+      const reference = record.reference;
+      if (typeof reference === 'string' && reference.includes('?')) {
+        const search = parseSearchRequest(reference);
+        search.sortRules = undefined;
+        search.count = 2;
+        const matches = await this.searchResources(search);
+        if (matches.length !== 1) {
+          const found = matches.length ? 'matched multiple' : 'did not match any';
+          throw new OperationOutcomeError(badRequest(`Conditional reference '${reference}' ${found} resources`, path));
+        }
+        const [match] = matches as [WithId<Resource>];
+        for (const key of Object.keys(record)) delete record[key];
+        Object.assign(record, createReference(match));
+        return;
+      }
+      for (const [key, child] of Object.entries(record)) {
+        if (key !== 'resourceType') await visit(child, `${path}.${key}`);
+      }
+    };
+    for (const [key, child] of Object.entries(resource)) await visit(child, `${resource.resourceType}.${key}`);
+    return resource;
   }
 
   /** Medplum's `checkExistingResource`: a deleted resource may be written again; an id never used only by the system. */

@@ -12,7 +12,6 @@ import type {
   ProjectMembershipAccessParameter,
   Quantity,
   Questionnaire,
-  Reference,
   Resource,
   ServiceRequest,
   StructureDefinition,
@@ -51,7 +50,7 @@ interface MemberOptions {
   /** `access: []` on the membership. */
   emptyAccess?: boolean;
   admin?: boolean;
-  profile?: Reference;
+  profile?: ProjectMembership['profile'];
 }
 
 function storePolicy(seed: Resource[], policy: Omit<AccessPolicy, 'resourceType'>): string {
@@ -346,12 +345,12 @@ async function createAsAdmin<T extends Resource>(resource: T, headers: Record<st
   return answer.json;
 }
 
-function expectOutcome(answer: Answer, status: number, text: string): void {
+function expectOutcome(answer: Answer<unknown>, status: number, text: string): void {
   expect(answer.status).toBe(status);
   expect((answer.json as unknown as OperationOutcome).issue?.[0]?.details?.text).toBe(text);
 }
-const expectForbidden = (answer: Answer) => expectOutcome(answer, 403, 'Forbidden');
-const expectNotFound = (answer: Answer) => expectOutcome(answer, 404, 'Not found');
+const expectForbidden = (answer: Answer<unknown>) => expectOutcome(answer, 403, 'Forbidden');
+const expectNotFound = (answer: Answer<unknown>) => expectOutcome(answer, 404, 'Not found');
 
 const alicePatient = (): Patient => ({
   resourceType: 'Patient',

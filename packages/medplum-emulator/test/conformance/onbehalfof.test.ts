@@ -130,7 +130,7 @@ async function twoMembersScenario(authorization: string): Promise<void> {
     expect(created.json.resourceType).toBe('Patient');
     expect(created.headers.get('location')).toContain('Patient');
     expect(created.headers.get('location')).toContain(created.json.id as string);
-    const patient = created.json as Patient;
+    const patient = created.json as unknown as Patient;
     expect(patient.meta?.author?.reference).toBe(clientReference);
     expect(patient.meta?.onBehalfOf?.reference).toBe(profile);
     return patient;
@@ -138,7 +138,7 @@ async function twoMembersScenario(authorization: string): Promise<void> {
   const readAs = async (profile: string, patient: Patient) => {
     const read = await call(authorization, 'GET', `Patient/${patient.id}`, profile);
     expect(read.status).toBe(200);
-    const body = read.json as Patient;
+    const body = read.json as unknown as Patient;
     expect(body.resourceType).toBe('Patient');
     expect(body.id).toBe(patient.id);
     expect(body.meta?.author?.reference).toBe(clientReference);
@@ -206,7 +206,7 @@ medplum.describe(() => {
       const created = await call(authorization, 'POST', 'Patient', profile, body);
       expect(created.status).toBe(201);
       expect(created.json.resourceType).toBe('Patient');
-      const patient = created.json as Patient;
+      const patient = created.json as unknown as Patient;
       ids.add(patient.id as string);
       expect(patient.meta?.author?.reference).toBe(`ClientApplication/${adminClient.id}`);
       expect(patient.meta?.onBehalfOf?.reference).toBe(profile);
