@@ -12,6 +12,7 @@ import {
   evalFhirPathTyped,
   fhirpathPatchTypedValue,
   forbidden,
+  getSearchParameter,
   getStatus,
   gone,
   isObject,
@@ -221,6 +222,7 @@ export class ScopedRepository extends FhirRepository {
     for (const resourceType of resourceTypes) {
       validateResourceType(resourceType);
       if (!this.#supports(AccessPolicyInteraction.SEARCH, resourceType)) throw new OperationOutcomeError(forbidden);
+      assertKnownSearchParameters(resourceType, searchRequest);
       // Ask for every match, then filter like Medplum's SQL security filters before paging, so `total` and pages only
       // count what the caller may see.
       const all = await this.#system.search<T>({
@@ -545,6 +547,21 @@ export class ScopedRepository extends FhirRepository {
 
   #fullUrl(resource: Resource): string {
     return `${this.#scope.fhirBaseUrl}${resource.resourceType}/${resource.id}`;
+  }
+}
+
+/**
+ * Medplum answers a filter on a search parameter the type does not have with 400 `Unknown search parameter: <code>`
+ * (packages/server/src/fhir/search.ts; routes.int.test.ts "Search invalid search parameter"). Chains (`a.b`),
+ * `_has:` and `_deleted`/`_filter` are resolved elsewhere and not checked here.
+ */
+function assertKnownSearchParameters(resourceType: string, searchRequest: SearchRequest): void {
+  for (const filter of searchRequest.filters ?? []) {
+    const code = filter.code;
+    if (code.includes('.') || code.startsWith('_has:') || code === '_deleted' || code === '_filter') continue;
+    if (!getSearchParameter(resourceType, code.split(':')[0] as string)) {
+      throw new OperationOutcomeError(badRequest(`Unknown search parameter: ${code}`));
+    }
   }
 }
 

@@ -688,6 +688,78 @@ routesTest.describe(() => {
     expect(read.json.name?.[0]?.given).toEqual(['Alice', 'Jan']);
   });
 
+  // The `On writer` / `On reader` variants differ only in the database pool Medplum uses; the writer ones are ported.
+  routesTest.it('Search [writer]', async () => {
+    expect((await request('GET', 'Patient')).status).toBe(200);
+  });
+
+  routesTest.it('Search by POST [writer]', async () => {
+    const answer = await request<Bundle>('POST', 'Patient/_search', {
+      raw: '',
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json.type).toBe('searchset');
+    expect(answer.json.entry?.length).toBeGreaterThan(0);
+  });
+
+  routesTest.it('Search by POST with multiple includes [writer]', async () => {
+    const answer = await request<Bundle>('POST', 'Patient/_search', {
+      raw: '_include=Patient:general-practitioner&_include=Patient:organization',
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.json.type).toBe('searchset');
+    expect(answer.json.entry?.length).toBeGreaterThan(0);
+  });
+
+  routesTest.it('Search multiple resource types with _type [writer]', { needsSeed: true }, async () => {
+    // A project with no Patients or Observations of its own yet, as `createTestProject` makes.
+    const seed = buildSeed();
+    seed.entry = seed.entry?.filter((entry) => entry.resource?.resourceType !== 'Patient');
+    const fresh = await startTarget({ seed });
+    try {
+      const auth = basic(fresh.client.id, fresh.client.secret);
+      const post = async (resource: Resource) => {
+        const response = await fetch(`${fresh.baseUrl}fhir/R4/${resource.resourceType}`, {
+          method: 'POST',
+          headers: { Authorization: auth, 'Content-Type': 'application/json' },
+          body: JSON.stringify(resource),
+        });
+        expect(response.status).toBe(201);
+        return (await response.json()) as Resource;
+      };
+      const patient = await post({ resourceType: 'Patient' });
+      const observation = await post({
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'test' },
+        subject: { reference: `Patient/${patient.id}` },
+      });
+      for (const path of ['fhir/R4?_type=Patient,Observation', 'fhir/R4/?_type=Patient,Observation']) {
+        const response = await fetch(`${fresh.baseUrl}${path}`, { headers: { Authorization: auth } });
+        expect(response.status).toBe(200);
+        const bundle = (await response.json()) as Bundle;
+        expect(bundle.entry).toHaveLength(2);
+        const found = (bundle.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
+        expect(found).toContain(`Patient/${patient.id}`);
+        expect(found).toContain(`Observation/${observation.id}`);
+      }
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  routesTest.it('Search invalid resource', async () => {
+    expect((await request('GET', 'Patientx')).status).toBe(400);
+  });
+
+  routesTest.it('Search invalid search parameter', async () => {
+    const answer = await request('GET', 'ServiceRequest?basedOn=ServiceRequest/123');
+    expect(answer.status).toBe(400);
+    expect(issue(answer)?.details?.text).toBe('Unknown search parameter: basedOn');
+  });
+
   routesTest.it('ProjectMembership with null access policy', { needsSeed: true }, async () => {
     // The seed's admin client reads a plain member's membership; the member itself may neither read nor change it.
     const read = await request<ProjectMembership>('GET', `ProjectMembership/${otherMember.membershipId}`);
