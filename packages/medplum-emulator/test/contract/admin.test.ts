@@ -116,18 +116,22 @@ describe('admin endpoints without valid credentials', () => {
   it.each([
     ['client', { name: 'Nobody’s client' }],
     ['invite', { resourceType: 'Practitioner', firstName: 'No', lastName: 'Body', email: 'nobody@example.com' }],
-  ])('POST admin/projects/:id/%s without credentials → 401 login, with WWW-Authenticate: Basic', async (path, body) => {
-    const answer = await post(`admin/projects/${PROJECT_ID}/${path}`, body);
-    expect(answer.status).toBe(401);
-    expect(answer.json.resourceType).toBe('OperationOutcome');
-    expect(issues(answer)[0]?.code).toBe('login');
-    expect(answer.headers.get('www-authenticate')).toMatch(/^Basic realm="/);
-  });
+  ])(
+    'POST admin/projects/:id/%s without credentials → 401 login, with WWW-Authenticate: Bearer',
+    async (path, body) => {
+      // packages/server/src/oauth/middleware.ts: a Bearer challenge unless the request used Basic credentials.
+      const answer = await post(`admin/projects/${PROJECT_ID}/${path}`, body);
+      expect(answer.status).toBe(401);
+      expect(answer.json.resourceType).toBe('OperationOutcome');
+      expect(issues(answer)[0]?.code).toBe('login');
+      expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer realm="/);
+    }
+  );
 
-  it('a rejected Bearer token → 401 without WWW-Authenticate', async () => {
+  it('a rejected Bearer token → 401 with WWW-Authenticate: Bearer', async () => {
     const answer = await post(clientPath(), { name: 'x' }, { Authorization: 'Bearer not-a-token' });
     expect(answer.status).toBe(401);
-    expect(answer.headers.get('www-authenticate')).toBeNull();
+    expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer realm="/);
   });
 
   it('wrong Basic credentials → 401', async () => {

@@ -118,15 +118,16 @@ describe('Basic authentication on the API', () => {
     expect(outcome.issue[0]?.code).toBe('login');
   });
 
-  it('no credentials → 401 with WWW-Authenticate: Basic', async () => {
+  it('no credentials → 401 with WWW-Authenticate: Bearer', async () => {
+    // packages/server/src/oauth/middleware.ts: a Bearer challenge unless the request used Basic credentials.
     const response = await fetch(`${target.baseUrl}fhir/R4/Patient`);
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
   });
 });
 
 describe('Bearer token rejections', () => {
-  it('a tampered token → 401 without a Basic prompt', async () => {
+  it('a tampered token → 401 with a Bearer challenge, no Basic prompt', async () => {
     const { access_token } = await clientCredentialsToken(target);
     const [header, payload, signature] = (access_token as string).split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
@@ -135,7 +136,7 @@ describe('Bearer token rejections', () => {
       headers: { Authorization: `Bearer ${header}.${forged}.${signature}` },
     });
     expect(response.status).toBe(401);
-    expect(response.headers.get('www-authenticate')).toBeNull();
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
   });
 
   it('a token whose login was logged out → 401', async () => {
@@ -150,7 +151,8 @@ describe('Bearer token rejections', () => {
 
 describe('_medplum-prompt-basic-auth', () => {
   it('adds the Basic prompt to a 401 even for a Bearer token', async () => {
-    const response = await fetch(`${target.baseUrl}fhir/R4/Patient?_medplum-prompt-basic-auth`, {
+    // A non-empty value: Medplum reads the query parameter as a truthy Express value.
+    const response = await fetch(`${target.baseUrl}fhir/R4/Patient?_medplum-prompt-basic-auth=true`, {
       headers: { Authorization: 'Bearer not-a-token' },
     });
     expect(response.status).toBe(401);
@@ -164,7 +166,11 @@ describe('introspection', () => {
     const introspect = (token: string) =>
       fetch(`${target.baseUrl}oauth2/introspect`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        // The caller must authenticate (packages/server/src/oauth/introspect.ts, behind authenticateRequest).
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: basic(target.client.id, target.client.secret),
+        },
         body: new URLSearchParams({ token }).toString(),
       }).then((r) => r.json() as Promise<Record<string, unknown>>);
     expect(await introspect(access_token as string)).toMatchObject({ active: true, client_id: target.client.id });
