@@ -14,7 +14,7 @@ import { applySeed } from './seed.ts';
 import type { EmulatorServices } from './services.ts';
 import { readDataFile, writeDataFile } from './store/data-file.ts';
 import { EmulatorRepository } from './store/emulator-repository.ts';
-import { createSubscriptionDispatcher } from './subscriptions/index.ts';
+import { createSubscriptionDispatcher, type SubscriptionAutoDisableTrigger } from './subscriptions/index.ts';
 
 export { createEmulatorApp } from './app.ts';
 export { EmulatorStartError } from './errors.ts';
@@ -30,8 +30,12 @@ export interface EmulatorOptions {
   dataFile?: string;
   /** Browser origins allowed by CORS. */
   allowedOrigins?: string[];
-  /** Requests per minute per IP on /auth/* and /oauth2/*; Medplum's default is 160. */
+  /** Requests per minute per client address on /auth/* and /oauth2/*; Medplum's default is 160. */
   authRateLimit?: number;
+  /** Requests per minute per client address on every other path; Medplum's default is 60,000. */
+  rateLimit?: number;
+  /** Medplum's `subscriptionAutoDisable` server setting; a Project's system setting of that name overrides it. */
+  subscriptionAutoDisable?: SubscriptionAutoDisableTrigger[];
   /** Public base URL and token issuer; defaults to `http://localhost:<port>/`. */
   baseUrl?: string;
   /** Also start the local OIDC identity provider ("Acme SSO"). */
@@ -56,6 +60,7 @@ export interface RunningEmulator {
 
 export const DEFAULT_PORT = 8103;
 export const DEFAULT_AUTH_RATE_LIMIT = 160;
+export const DEFAULT_RATE_LIMIT = 60_000;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -86,6 +91,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     fetch: outgoingFetch,
     log,
     ...(options.subscriptionRetryDelayMs !== undefined ? { baseRetryDelayMs: options.subscriptionRetryDelayMs } : {}),
+    ...(options.subscriptionAutoDisable ? { autoDisable: options.subscriptionAutoDisable } : {}),
   });
   const services: EmulatorServices = {
     baseUrl,
@@ -95,6 +101,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     dispatcher,
     allowedOrigins: options.allowedOrigins ?? [],
     authRateLimit: options.authRateLimit ?? DEFAULT_AUTH_RATE_LIMIT,
+    rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
     log,
     fetch: outgoingFetch,
   };

@@ -12,8 +12,10 @@ export interface EmulatorServices {
   fhirRouter: FhirRouter;
   dispatcher: SubscriptionDispatcher;
   allowedOrigins: readonly string[];
-  /** Requests per minute per IP on /auth/* and /oauth2/*. */
+  /** Requests per minute per client address on /auth/* and /oauth2/* (Medplum's auth limit). */
   authRateLimit: number;
+  /** Requests per minute per client address on every other path (Medplum's general limit). */
+  rateLimit: number;
   log: (line: string) => void;
   /** Outgoing calls (identity provider, client JWKS); tests may replace it. */
   fetch: typeof fetch;

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { WithId } from '@medplum/core';
-import { createReference, forbidden, OperationOutcomeError } from '@medplum/core';
+import { createReference, OperationOutcomeError } from '@medplum/core';
 import type { AccessPolicy, ClientApplication, Login, ProjectMembership, Reference } from '@medplum/fhirtypes';
 import { findLogin } from '../oauth/logins.ts';
 import type { EmulatorServices } from '../services.ts';
@@ -13,6 +13,8 @@ export interface Caller {
   login: Login & { id?: string };
   /** The membership whose policy applies: the on-behalf-of target's when that header was sent. */
   membership: WithId<ProjectMembership>;
+  /** The authenticated identity's own membership (Medplum's `authState.membership`), whatever on-behalf-of says. */
+  callerMembership: WithId<ProjectMembership>;
   /** The real caller's profile (with display), stamped as `meta.author`. */
   author: Reference;
   /** Set only with `X-Medplum-On-Behalf-Of`. */
@@ -22,6 +24,21 @@ export interface Caller {
 }
 
 export const ON_BEHALF_OF_HEADER = 'x-medplum-on-behalf-of';
+
+const perRequest = new WeakMap<Request, Promise<Caller | undefined>>();
+
+/**
+ * `authenticate` once per request: the rate limiter (a project's own limits) and the route both need the caller,
+ * as Medplum's request context is built once and read by both.
+ */
+export function authenticateRequest(services: EmulatorServices, request: Request): Promise<Caller | undefined> {
+  let caller = perRequest.get(request);
+  if (!caller) {
+    caller = authenticate(services, request.headers);
+    perRequest.set(request, caller);
+  }
+  return caller;
+}
 
 /**
  * Medplum's `attachRequestContext` + `getLoginForAccessToken` / `getLoginForBasicAuth`: any failure means
@@ -42,13 +59,16 @@ export async function authenticate(services: EmulatorServices, headers: Headers)
   const author = await profileReference(services.repo, membership.profile);
   const onBehalfOf = headers.get(ON_BEHALF_OF_HEADER);
   if (onBehalfOf) {
-    // Raised while the request context is built, as in Medplum (tryAddOnBehalfOf).
-    if (!membership.admin) throw new OperationOutcomeError(forbidden);
+    // Raised while the request context is built (tryAddOnBehalfOf) and answered, on current servers, as a 400
+    // "Authentication error" with the reason in diagnostics (packages/server/src/fhir/onbehalfof.int.test.ts
+    // "Forbidden for non-admin", "Forbidden for cross project"); releases before answered 403 `forbidden`.
+    if (!membership.admin) throw authenticationError('Forbidden');
     const target = resolveOnBehalfOf(services, membership, onBehalfOf.trim());
-    if (!target) throw new OperationOutcomeError(forbidden);
+    if (!target) throw authenticationError('Forbidden');
     return {
       login,
       membership: target,
+      callerMembership: membership,
       author,
       onBehalfOf: await profileReference(services.repo, target.profile),
       accessPolicy: await effectiveAccessPolicy(services.repo, target),
@@ -58,10 +78,18 @@ export async function authenticate(services: EmulatorServices, headers: Headers)
   return {
     login,
     membership,
+    callerMembership: membership,
     author,
     accessPolicy: await effectiveAccessPolicy(services.repo, membership),
     projectId: projectIdOf(membership),
   };
+}
+
+function authenticationError(reason: string): OperationOutcomeError {
+  return new OperationOutcomeError({
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'error', code: 'invalid', details: { text: 'Authentication error' }, diagnostics: reason }],
+  });
 }
 
 /** Verifies a Medplum access token: signature, issuer, exp/nbf; its Login must exist, be unrevoked, with an active membership. */

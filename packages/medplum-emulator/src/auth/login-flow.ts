@@ -167,14 +167,18 @@ function readLaunch(services: EmulatorServices, id: string): WithId<SmartAppLaun
   return launch;
 }
 
+/** As packages/server/src/oauth/utils.ts `validatePkce`: each error names its field as the issue's expression. */
 function validatePkce(options: LoginOptions, client: ClientApplication | undefined): void {
   if (client?.pkceOptional) return;
   const { codeChallenge, codeChallengeMethod } = options;
-  if (codeChallenge && !codeChallengeMethod)
-    throw new OperationOutcomeError(badRequest('Missing code challenge method'));
-  if (!codeChallenge && codeChallengeMethod) throw new OperationOutcomeError(badRequest('Missing code challenge'));
+  if (codeChallenge && !codeChallengeMethod) {
+    throw new OperationOutcomeError(badRequest('Invalid code challenge method', 'code_challenge_method'));
+  }
+  if (!codeChallenge && codeChallengeMethod) {
+    throw new OperationOutcomeError(badRequest('Invalid code challenge', 'code_challenge'));
+  }
   if (codeChallengeMethod && codeChallengeMethod !== 'plain' && codeChallengeMethod !== 'S256') {
-    throw new OperationOutcomeError(badRequest('Invalid code challenge method'));
+    throw new OperationOutcomeError(badRequest('Invalid code challenge method', 'code_challenge_method'));
   }
 }
 

@@ -1,7 +1,9 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { WithId } from '@medplum/core';
-import { badRequest, notFound, OperationOutcomeError } from '@medplum/core';
+import { badRequest, createReference, forbidden, isUUID, notFound, OperationOutcomeError } from '@medplum/core';
 import type {
   AccessPolicy,
+  ClientApplication,
   Login,
   Project,
   ProjectMembership,
@@ -25,6 +27,10 @@ import type { LoginResult } from './login-flow.ts';
 import { assertProjectRequirements, isScopeSubset, loginResult, passwordLogin } from './login-flow.ts';
 import type { FieldProblem } from './validation.ts';
 import { byteLength, invalidRequest, isEmail, optionalString } from './validation.ts';
+
+/** packages/server/src/auth/preauthorize.ts: one hour by default, at most a day. */
+const PRE_AUTH_CODE_TTL_SECONDS = 60 * 60;
+const MAX_PRE_AUTH_CODE_TTL = 24 * 60 * 60;
 
 /**
  * The /auth/* calls MedplumClient and @medplum/react's SignInForm make, as packages/server/src/auth/routes.ts mounts
@@ -52,6 +58,55 @@ export function authRoutes(services: EmulatorServices): Hono<AppEnv> {
     url.searchParams.set('response_type', 'code');
     url.searchParams.set('scope', 'openid profile email');
     return c.json({ domain, authorizeUrl: url.toString() });
+  });
+
+  // As packages/server/src/auth/preauthorize.ts: a project admin, acting on behalf of a member, creates a Login that a
+  // client redeems once with the pre-authorized code grant (src/oauth/token.ts). Only the code's hash is stored.
+  app.post('/auth/preauthorize', requireAuth(services), async (c) => {
+    const body = await readJsonObject(c);
+    const problems: FieldProblem[] = [];
+    if (!isUUID(String(body.clientId ?? ''))) problems.push({ field: 'clientId', message: 'Client ID is required' });
+    for (const field of ['scope', 'nonce'] as const) {
+      if (body[field] !== undefined && typeof body[field] !== 'string') {
+        problems.push({ field, message: `${field[0]?.toUpperCase()}${field.slice(1)} must be a string` });
+      }
+    }
+    const expiresIn = body.expiresIn ?? PRE_AUTH_CODE_TTL_SECONDS;
+    if (!Number.isInteger(expiresIn) || (expiresIn as number) < 1 || (expiresIn as number) > MAX_PRE_AUTH_CODE_TTL) {
+      problems.push({
+        field: 'expiresIn',
+        message: `expiresIn must be a positive integer not exceeding ${MAX_PRE_AUTH_CODE_TTL} seconds`,
+      });
+    }
+    if (problems.length > 0) throw invalidRequest(problems);
+    const caller = c.get('caller');
+    if (!caller.callerMembership.admin) throw new OperationOutcomeError(forbidden);
+    if (!caller.onBehalfOf)
+      throw new OperationOutcomeError(badRequest('Pre-authorization requires onBehalfOfMembership'));
+    const client = services.repo
+      .list<ClientApplication>('ClientApplication')
+      .find((candidate) => candidate.id === body.clientId && candidate.meta?.project === caller.projectId);
+    if (!client) throw new OperationOutcomeError(notFound);
+    const preAuthorizedCode = randomBytes(128).toString('hex');
+    const expiresAt = new Date(Date.now() + (expiresIn as number) * 1000).toISOString();
+    const target = caller.membership;
+    await services.repo.createResource<Login>({
+      resourceType: 'Login',
+      authMethod: 'pre-authorized' as Login['authMethod'],
+      ...(caller.projectId ? { project: { reference: `Project/${caller.projectId}` } } : {}),
+      client: createReference(client as WithId<ClientApplication>),
+      profileType: target.profile?.reference?.split('/')[0],
+      membership: createReference(target),
+      user: target.user,
+      authTime: new Date().toISOString(),
+      scope: optionalString(body, 'scope') ?? 'openid',
+      nonce: optionalString(body, 'nonce') ?? crypto.randomUUID(),
+      remoteAddress: clientAddress(c),
+      ...(c.req.header('user-agent') ? { userAgent: c.req.header('user-agent') as string } : {}),
+      preAuthorizedCodeHash: createHash('sha256').update(preAuthorizedCode).digest('hex'),
+      expiresAt,
+    } as Login);
+    return c.json({ preAuthorizedCode, expiresAt });
   });
 
   // As packages/server/src/auth/login.ts (validators as login.int.test.ts "Missing email", "Missing password").

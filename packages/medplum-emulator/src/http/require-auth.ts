@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { authenticate } from '../auth/authenticate.ts';
+import { authenticateRequest } from '../auth/authenticate.ts';
 import type { EmulatorServices } from '../services.ts';
 import type { AppEnv } from './app-env.ts';
 import { sendUnauthorized } from './outcomes.ts';
@@ -10,7 +10,7 @@ import { sendUnauthorized } from './outcomes.ts';
  */
 export function requireAuth(services: EmulatorServices): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const caller = await authenticate(services, c.req.raw.headers);
+    const caller = await authenticateRequest(services, c.req.raw);
     if (!caller) {
       return sendUnauthorized(c, services.baseUrl);
     }

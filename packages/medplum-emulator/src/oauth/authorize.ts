@@ -62,6 +62,7 @@ export function authorizeRoutes(services: EmulatorServices): Hono {
     const checked = checkClientAndRedirect(services, params);
     if ('failure' in checked) return c.text(checked.failure, 400);
     if (validateAuthorizeRequest(services, checked.client, params)) return c.text('Invalid authorization request', 400);
+    c.header('Content-Security-Policy', signInPagePolicy(checked.redirectUri));
     return c.html(signInPage(params, checked.client.name ?? checked.client.id));
   });
 
@@ -97,11 +98,21 @@ export function authorizeRoutes(services: EmulatorServices): Hono {
       return redirectWithCode(c, redirectUri, updated.code as string, params.state);
     } catch (error) {
       const message = error instanceof OperationOutcomeError ? normalizeErrorString(error) : 'Sign-in failed';
+      c.header('Content-Security-Policy', signInPagePolicy(redirectUri));
       return c.html(signInPage(params, client.name ?? client.id, message), 400);
     }
   });
 
   return app;
+}
+
+/**
+ * The sign-in page is the one HTML form the API serves (Medplum serves it from its web app instead), so it replaces the
+ * API's block-everything policy with the least it needs: its inline styles, and a form that may post here and be
+ * redirected to the client's registered redirect URI (form-action also governs that redirect).
+ */
+function signInPagePolicy(redirectUri: string): string {
+  return `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${new URL(redirectUri).origin}; base-uri 'none'; frame-ancestors 'none';`;
 }
 
 async function readParams(c: Context): Promise<Params> {

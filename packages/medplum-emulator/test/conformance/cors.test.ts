@@ -107,8 +107,6 @@ app.describe(() => {
     'Preflight max age',
     {
       needsSeed: true,
-      knownDeviation:
-        'src/app.ts: Medplum sets its standard headers (Cache-Control: no-store, no-cache, must-revalidate, …) on every response, preflights included',
     },
     async () => {
       const response = await fetch(`${target.baseUrl}fhir/R4/Patient`, {

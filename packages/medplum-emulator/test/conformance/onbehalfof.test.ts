@@ -8,9 +8,6 @@ import { mirrorOf } from './mirror.ts';
 
 const medplum = mirrorOf('packages/server/src/fhir/onbehalfof.int.test.ts', '6e2e8ae381f02c3d3a63588ca845aa61d384575c');
 
-const ON_BEHALF_OF_REFUSED =
-  'src/auth/authenticate.ts: a refused X-Medplum-On-Behalf-Of must answer 400 invalid, details "Authentication error", the reason ("Forbidden") in diagnostics';
-
 /** A practitioner member whose policy only covers the Patients of one organization account. */
 function accountMember(extra: Resource[]): { profile: string; account: string } {
   const practitionerId = randomUUID();
@@ -176,12 +173,12 @@ medplum.describe(() => {
     await twoMembersScenario(await bearerToken());
   });
 
-  medplum.it('Forbidden for non-admin', { needsSeed: true, knownDeviation: ON_BEHALF_OF_REFUSED }, async () => {
+  medplum.it('Forbidden for non-admin', { needsSeed: true }, async () => {
     const answer = await call(nonAdminClient.auth, 'POST', 'Patient', plainMember.profile, { resourceType: 'Patient' });
     expectAuthenticationError(answer);
   });
 
-  medplum.it('Forbidden for cross project', { needsSeed: true, knownDeviation: ON_BEHALF_OF_REFUSED }, async () => {
+  medplum.it('Forbidden for cross project', { needsSeed: true }, async () => {
     const answer = await call(
       basic(adminClient.id, adminClient.secret),
       'POST',

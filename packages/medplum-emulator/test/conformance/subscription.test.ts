@@ -216,10 +216,7 @@ medplum.describe(() => {
     expect((await auditEvents(subscription)).map((e) => e.outcome)).toEqual(['0']);
   });
 
-  const traceDeviation =
-    'src/app.ts: mount requestTrace() (src/subscriptions/request-trace.ts) on the whole app, so deliveries carry the trace of the writing request';
-
-  medplum.it('Send subscription with custom headers', { needsSeed: true, knownDeviation: traceDeviation }, async () => {
+  medplum.it('Send subscription with custom headers', { needsSeed: true }, async () => {
     const hook = await receiver();
     const subscription = await subscribe(hook.url, {
       channel: { type: 'rest-hook', header: ['Authorization: Basic xyz'] },
@@ -250,7 +247,7 @@ medplum.describe(() => {
     expect(hook.requests).toHaveLength(1);
   });
 
-  medplum.it('Delete-only subscription', { needsSeed: true, knownDeviation: traceDeviation }, async () => {
+  medplum.it('Delete-only subscription', { needsSeed: true }, async () => {
     const secret = crypto.randomUUID();
     const hook = await receiver();
     const subscription = await subscribe(hook.url, {
@@ -279,7 +276,7 @@ medplum.describe(() => {
     ['Send subscriptions with signature', SECRET_URL],
     ['Send subscriptions with legacy signature extension', LEGACY_SECRET_URL],
   ] as const) {
-    medplum.it(name, { needsSeed: true, knownDeviation: traceDeviation }, async () => {
+    medplum.it(name, { needsSeed: true }, async () => {
       const secret = '0123456789';
       const hook = await receiver();
       const subscription = await subscribe(hook.url, { extension: [ext(url, { valueString: secret })] });
@@ -726,7 +723,7 @@ medplum.describe(() => {
       seed: seedWith({ [PROJECT_ID]: [{ name: 'subscriptionAutoDisable', valueString: '[]' }] }),
       subscriptionRetryDelayMs: 5,
       // The server config of Medplum's case; unknown to startEmulator until it has such an option (then it matters).
-      ...({ subscriptionAutoDisable: [{ maxConsecutiveFailures: 2, timeWindowSeconds: 600 }] } as object),
+      subscriptionAutoDisable: [{ maxConsecutiveFailures: 2, timeWindowSeconds: 600 }],
     });
     try {
       const subscription = await createOn(disabled, {
@@ -752,14 +749,12 @@ medplum.describe(() => {
     'Invalid project systemSetting falls back to server auto-disable config',
     {
       needsSeed: true,
-      knownDeviation:
-        'src/index.ts: an emulator option `subscriptionAutoDisable` (Medplum server config) passed to createSubscriptionDispatcher({ autoDisable })',
     },
     async () => {
       const invalid = await startTarget({
         seed: seedWith({ [PROJECT_ID]: [{ name: 'subscriptionAutoDisable', valueString: 'not-json' }] }),
         subscriptionRetryDelayMs: 5,
-        ...({ subscriptionAutoDisable: [{ maxConsecutiveFailures: 2, timeWindowSeconds: 600 }] } as object),
+        subscriptionAutoDisable: [{ maxConsecutiveFailures: 2, timeWindowSeconds: 600 }],
       });
       try {
         const subscription = await createOn(invalid, {

@@ -453,9 +453,6 @@ async function expectLifetimeRejected(field: 'accessTokenLifetime' | 'refreshTok
 }
 
 const FHIR_VALIDATION = 'the FHIR write path (src/fhir/, src/store/): validate resources against their profiles';
-const PREAUTHORIZE =
-  'src/auth/routes.ts: POST /auth/preauthorize (project admin, on behalf of a member) → preAuthorizedCode';
-
 // ---------------------------------------------------------------------------------------------------------------
 // The cases. `offline` is the offline scope each file signs in with ('openid offline' in the older file).
 // ---------------------------------------------------------------------------------------------------------------
@@ -1546,7 +1543,7 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Pre-authorized code success',
-    options: { needsSeed: true, knownDeviation: PREAUTHORIZE },
+    options: { needsSeed: true },
     run: async () => {
       const admin = await clientCredentialsToken(target);
       const preauthorize = await answer(

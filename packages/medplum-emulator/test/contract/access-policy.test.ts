@@ -188,13 +188,21 @@ describe.skipIf(againstRealMedplum)(`X-Medplum-On-Behalf-Of (skipped against a r
     }
   });
 
-  it('a non-admin caller → 403, and so does an unknown target', async () => {
+  it('a non-admin caller → 400 "Authentication error" (Forbidden), and so does an unknown target', async () => {
     const device = basic(deviceClient.id, deviceClient.secret);
     const asBob = { 'X-Medplum-On-Behalf-Of': `ProjectMembership/${bob.membershipId}` };
-    const denied = await call(device, 'GET', 'Patient', undefined, asBob);
-    expect(denied.status).toBe(403);
-    expect((await call(bearer(aliceToken), 'GET', 'Patient', undefined, asBob)).status).toBe(403);
     const unknown = { 'X-Medplum-On-Behalf-Of': 'ProjectMembership/00000000-0000-4000-8000-00000000dead' };
-    expect((await call(admin(), 'GET', 'Patient', undefined, unknown)).status).toBe(403);
+    for (const [authorization, headers] of [
+      [device, asBob],
+      [bearer(aliceToken), asBob],
+      [admin(), unknown],
+    ] as const) {
+      const refused = await call(authorization, 'GET', 'Patient', undefined, headers);
+      expect(refused.status).toBe(400);
+      expect((refused.json as { issue: unknown[] }).issue).toEqual([
+        { severity: 'error', code: 'invalid', details: { text: 'Authentication error' }, diagnostics: 'Forbidden' },
+      ]);
+    }
   });
+});
 });
