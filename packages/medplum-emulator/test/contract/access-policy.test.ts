@@ -205,4 +205,3 @@ describe.skipIf(againstRealMedplum)(`X-Medplum-On-Behalf-Of (skipped against a r
     }
   });
 });
-});
