@@ -24,6 +24,11 @@ export interface FakeMedplumOptions {
   /** Keyed by `ProjectMembership/<id>`. */
   members?: Record<string, FakeMember>;
   resources?: { resourceType: string; id: string; [key: string]: unknown }[];
+  /**
+   * How an on-behalf-of target it does not know is refused: `'current'` as current Medplum servers (400 invalid
+   * "Authentication error"), `'legacy'` as earlier releases (403 forbidden). Default current.
+   */
+  onBehalfOfRefusal?: 'current' | 'legacy';
 }
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -47,7 +52,7 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
   const noisyHeaders = {
     'www-authenticate': 'Bearer realm="medplum"',
     'set-cookie': 'medplum-session=secret; Path=/',
-    ratelimit: 'limit=600, remaining=599, reset=60',
+    ratelimit: '"requests";r=599;t=60',
     'x-medplum-internal': 'yes',
   };
   const json = (body: unknown, status = 200) =>
@@ -106,7 +111,24 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
     const [type = '', id] = path.slice('/fhir/R4/'.length).split('/');
     const onBehalfOf = headers.get('x-medplum-on-behalf-of');
     const member = onBehalfOf ? members[onBehalfOf] : undefined;
-    if (onBehalfOf && !member) return json(outcome('forbidden', 'forbidden', 'Forbidden'), 403);
+    if (onBehalfOf && !member) {
+      return options.onBehalfOfRefusal === 'legacy'
+        ? json(outcome('forbidden', 'forbidden', 'Forbidden'), 403)
+        : json(
+            {
+              resourceType: 'OperationOutcome',
+              issue: [
+                {
+                  severity: 'error',
+                  code: 'invalid',
+                  details: { text: 'Authentication error' },
+                  diagnostics: 'Forbidden',
+                },
+              ],
+            },
+            400
+          );
+    }
     if (member && !member.types.includes(type)) return json(outcome('forbidden', 'forbidden', 'Forbidden'), 403);
 
     if (method === 'GET' && id) {

@@ -30,6 +30,8 @@ export interface UnitAppOptions {
   fetch?: typeof fetch;
   settings?: Partial<ProxySettings>;
   now?: () => number;
+  /** How the fake Medplum refuses an on-behalf-of target it does not know (see fakeMedplum). */
+  onBehalfOfRefusal?: 'current' | 'legacy';
   /** The proxy client's secret as Medplum knows it (default: the dev secret). */
   medplumClientSecret?: string;
   /** Client address per request; default: the `X-Test-Address` header (in-process requests have no socket). */
@@ -51,6 +53,7 @@ export function unitApp(options: UnitAppOptions = {}) {
       'ProjectMembership/m-recep': { profile: 'Practitioner/p-recep', types: ['Patient'] },
     },
     resources: [PATIENT, OBSERVATION],
+    ...(options.onBehalfOfRefusal ? { onBehalfOfRefusal: options.onBehalfOfRefusal } : {}),
   });
   const logs = captureLogs();
   const app = createApp(config, {

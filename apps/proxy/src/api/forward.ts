@@ -12,7 +12,7 @@
  */
 import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/core';
 import type { OperationOutcome } from '@medplum/fhirtypes';
-import type { ServiceClient } from '@org/auth/server';
+import { type MedplumRefusal, refusalOf, type ServiceClient } from '@org/auth/server';
 import type { LegacyUser } from '../users/store.ts';
 
 export interface UpstreamCall {
@@ -29,6 +29,8 @@ export interface ForwardResult {
   upstream: number | string;
   /** Seconds, when Medplum throttled the proxy. */
   retryAfter?: number;
+  /** Set when Medplum refused the call: the user's policy, or acting on the user's behalf at all. */
+  refusal?: MedplumRefusal;
 }
 
 /** Only the issues of an OperationOutcome (no tracing extensions, no server details beyond the issue text). */
@@ -74,6 +76,9 @@ export async function forwardToMedplum(
       if (status === 401) return failure(502, 'upstream_unauthorized', status);
       if (status === 429) return failure(503, 'upstream_throttled', status, 30);
       if (status >= 500) return failure(502, 'upstream_error', status);
+      // A refused on-behalf-of is a refusal (403) to the user, whichever way this Medplum release words it.
+      const refusal = refusalOf(error);
+      if (refusal) return { status: 403, body: outcomeBody(error.outcome), upstream: status, refusal };
       return { status, body: outcomeBody(error.outcome), upstream: status };
     }
     return failure(502, 'upstream_unavailable', error instanceof Error ? error.name : 'error');

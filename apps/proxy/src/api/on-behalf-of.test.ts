@@ -1,6 +1,6 @@
 import type { Communication, OperationOutcome } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { apiHeaders, noteBody, signIn } from '../../test/helpers.ts';
+import { apiHeaders, noteBody, PASSWORD, signIn, TEST_USERS } from '../../test/helpers.ts';
 import { unitApp } from '../../test/unit-app.ts';
 
 describe('on behalf of the signed-in user (fake Medplum)', () => {
@@ -58,4 +58,42 @@ describe('on behalf of the signed-in user (fake Medplum)', () => {
     expect(members.filter((m) => m === 'ProjectMembership/m-clin')).toHaveLength(50);
     expect(members.filter((m) => m === 'ProjectMembership/m-recep')).toHaveLength(50);
   });
+});
+
+describe('a refused on-behalf-of, as each Medplum release answers it', () => {
+  // A legacy user whose Medplum membership is gone (deleted, or moved to another project): Medplum will not act as it.
+  const users = [
+    ...TEST_USERS,
+    {
+      username: 'departed',
+      password: PASSWORD,
+      displayName: 'Former staff',
+      role: 'Clinician',
+      medplum: { membership: 'ProjectMembership/m-gone', profile: 'Practitioner/p-gone', profileDisplay: 'Gone' },
+    },
+  ];
+
+  it.each([
+    ['current servers: 400 "Authentication error"', 'current', 400],
+    ['earlier releases: 403 forbidden', 'legacy', 403],
+  ] as const)(
+    '%s → 403 to the browser, and the page says Medplum would not act for the user',
+    async (_, shape, upstream) => {
+      const { app, logs } = unitApp({ users, onBehalfOfRefusal: shape });
+      const cookie = await signIn(app, 'departed');
+      const api = await app.request('/api/fhir/Patient/pat-1', { headers: apiHeaders(cookie) });
+      expect(api.status).toBe(403);
+      const outcome = (await api.json()) as OperationOutcome;
+      expect(outcome.issue?.[0]?.code).toBe(shape === 'current' ? 'invalid' : 'forbidden');
+      expect(
+        logs.entries.find((entry) => entry.msg === 'request' && entry.path === '/api/fhir/Patient/pat-1')
+      ).toMatchObject({
+        status: 403,
+        upstream,
+      });
+      const page = await (await app.request('/patients/pat-1', { headers: { Cookie: cookie } })).text();
+      expect(page).toContain(shape === 'current' ? 'data-refusal="on-behalf-of"' : 'data-refusal="forbidden"');
+      expect(page).not.toContain('data-status="400"');
+    }
+  );
 });

@@ -48,8 +48,14 @@ function nameOf(names: HumanName[] | undefined): string {
 }
 
 function problem(result: ForwardResult, what: string): Html {
+  if (result.refusal === 'on-behalf-of') {
+    return html`<p class="denied" data-status="403" data-refusal="on-behalf-of">
+      Medplum refused to act on your behalf, so ${what} cannot be shown. Your Medplum membership is not usable from this
+      app (inactive, or in another project); ask an administrator.
+    </p>`;
+  }
   if (result.status === 403) {
-    return html`<p class="denied" data-status="403">
+    return html`<p class="denied" data-status="403" data-refusal="forbidden">
       Medplum refused: your access policy does not allow ${what} (403). The proxy's own identity could read it; it asks
       on your behalf, so your policy applies.
     </p>`;

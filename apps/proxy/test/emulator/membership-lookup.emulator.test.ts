@@ -5,6 +5,7 @@
  */
 import type { Communication, ProjectMembership } from '@medplum/fhirtypes';
 import { SEED_IDS } from '@org/auth/provisioning';
+import { clientCredentials, createServiceClient, refusalOf } from '@org/auth/server';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiHeaders, noteBody, signIn } from '../helpers.ts';
@@ -43,5 +44,21 @@ describe('membership lookup by provisioning tag', () => {
     expect(created.status).toBe(201);
     const note = (await created.json()) as Communication;
     expect(note.meta?.onBehalfOf?.reference).toBe(`Practitioner/${SEED_IDS.practitioner}`);
+  });
+
+  it('trusting the seed id instead would fail: Medplum refuses to act as a membership that is not there', async () => {
+    const { config } = proxyAgainst(emulator);
+    const service = createServiceClient({
+      baseUrl: emulator.url,
+      credentials: clientCredentials({
+        clientId: config.PROXY_MEDPLUM_CLIENT_ID,
+        clientSecret: config.PROXY_MEDPLUM_CLIENT_SECRET,
+      }),
+    });
+    const error = await service
+      .onBehalfOf(`ProjectMembership/${SEED_IDS.practitionerMembership}`)
+      .searchResources('Patient')
+      .catch((e: unknown) => e);
+    expect(refusalOf(error)).toBe('on-behalf-of');
   });
 });

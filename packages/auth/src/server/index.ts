@@ -32,6 +32,7 @@ export {
   type OnBehalfOfType,
   onBehalfOfValue,
 } from '../node/on-behalf-of.ts';
+export { type MedplumRefusal, refusalOf } from '../node/refusal.ts';
 export {
   createServiceClient,
   type FhirCalls,

@@ -2,6 +2,7 @@ import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/c
 import type { Communication } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth, clientCredentials } from '../node/credentials.ts';
+import { refusalOf } from '../node/refusal.ts';
 import { createServiceClient } from '../node/service-client.ts';
 import { SEED_IDS } from '../provisioning/ids.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
@@ -98,7 +99,7 @@ describe.each(['token', 'basic'] as const)('on-behalf-of against the emulator (%
 });
 
 describe('on-behalf-of needs an admin membership', () => {
-  it('the device identity (not admin) is refused with 403', async () => {
+  it('the device identity (not admin) is refused: 400 "Authentication error", read as an on-behalf-of refusal', async () => {
     const device = createServiceClient({
       baseUrl: env.emulator.url,
       credentials: clientCredentials({
@@ -110,6 +111,7 @@ describe('on-behalf-of needs an admin membership', () => {
       .onBehalfOf(practitionerMembership)
       .searchResources('ServiceRequest')
       .catch((e) => e);
-    expect(statusOf(error)).toBe(403);
+    expect(statusOf(error)).toBe(400);
+    expect(refusalOf(error)).toBe('on-behalf-of');
   });
 });
