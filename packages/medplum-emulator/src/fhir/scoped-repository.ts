@@ -31,6 +31,7 @@ import {
   satisfiedAccessPolicy,
   stringify,
   toTypedValue,
+  validateResource,
   validateResourceType,
 } from '@medplum/core';
 import type {
@@ -301,6 +302,9 @@ export class ScopedRepository extends FhirRepository {
     const updated = await this.#replaceConditionalReferences(
       this.#restoreReadonlyFields(deepClone(resource), existing)
     );
+    // Medplum validates every write against the resource's profile, constraints included (packages/server/src/fhir/
+    // repo.ts `validateResource`; token.int.test.ts "accessTokenLifetime -- Invalid duration"): 400 with each issue.
+    validateResource(updated);
     const meta: Meta = {
       ...updated.meta,
       author: this.#author(updated),

@@ -233,7 +233,7 @@ medplum.describe(() => {
  * cannot go through mirrorOf). Same names as there.
  */
 describe.skipIf(againstRealMedplum)(
-  `packages/server/src/oauth/middleware test, newer revision (skipped against a real Medplum: ${NEEDS_SEED})`,
+  `packages/server/src/oauth/middleware.test.ts@newer-revision (the index kept no commit; skipped against a real Medplum: ${NEEDS_SEED})`,
   () => {
     async function userTokens(scope: string): Promise<Record<string, string>> {
       const login = await fetch(`${target.baseUrl}auth/login`, {
