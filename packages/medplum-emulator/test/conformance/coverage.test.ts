@@ -31,7 +31,7 @@ describe('the conformance table stays true to the suite', () => {
     for (const entry of COVERAGE) {
       const notPorted = entry.notPorted.reduce((sum, group) => sum + group.count, 0);
       expect(notPorted, entry.file).toBeLessThanOrEqual(entry.cases);
-      for (const group of entry.notPorted) expect(group.why.length, entry.file).toBeGreaterThan(10);
+      for (const group of entry.notPorted) expect(group.why.trim(), entry.file).not.toBe('');
     }
   });
 

@@ -286,10 +286,5 @@ describe.skipIf(againstRealMedplum)(
         expect((await patients(authorization)).status).toBe(401);
       }
     });
-
-    it('a client credentials token still works (control for the cases above)', async () => {
-      const { access_token } = await clientCredentialsToken(target);
-      expect((await patients(`Bearer ${access_token}`)).status).toBe(200);
-    });
   }
 );
