@@ -73,7 +73,7 @@ describe('redirect URIs match the web ClientApplication exactly', () => {
     expect(modelRedirectUris).toContain(authorize.searchParams.get('redirect_uri'));
     const external = new URL(await auth.externalAuthUrl());
     expect(modelRedirectUris).toContain(JSON.parse(external.searchParams.get('state') ?? '{}').redirectUri);
-    await auth.handleCallback('?code=abc');
+    await auth.handleCallback('?login=l1&code=abc');
     const form = new URLSearchParams(calls.find((c) => c.path === '/oauth2/token')?.body);
     expect(modelRedirectUris).toContain(form.get('redirect_uri'));
   });
@@ -211,6 +211,22 @@ describe('callback handling', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('a code without state (and not from the external flow) is refused while a sign-in is pending', async () => {
+    const { auth, calls, storage } = setup();
+    await auth.authorizeUrl();
+    expect(storage.getString('pkceState')).toBeDefined();
+    expect(await auth.handleCallback('?code=planted')).toEqual({
+      status: 'error',
+      error: 'state_missing',
+      description: 'This sign-in came back without its state',
+    });
+    expect(calls).toHaveLength(0);
+  });
+
+  it('the model registers only the callback path of the web origin, never its root', () => {
+    expect(modelRedirectUris.every((uri) => new URL(uri).pathname === '/auth/callback')).toBe(true);
+  });
+
   it('?code=&state= from the redirect flow signs in', async () => {
     const { auth, storage } = setup();
     await auth.authorizeUrl();
@@ -229,7 +245,7 @@ describe('callback handling', () => {
     const { auth, json } = setup({
       '/oauth2/token': () => json({ error: 'invalid_request', error_description: 'Invalid code' }, 400),
     });
-    expect(await auth.handleCallback('?code=used')).toEqual({
+    expect(await auth.handleCallback('?login=l1&code=used')).toEqual({
       status: 'error',
       error: 'invalid_grant',
       description: 'Invalid code',
@@ -246,7 +262,7 @@ describe('callback handling', () => {
 describe('sign-out', () => {
   it('revokes the login and clears the stored tokens', async () => {
     const { auth, calls, storage } = setup();
-    await auth.handleCallback('?code=abc');
+    await auth.handleCallback('?login=l1&code=abc');
     expect(storage.getString('activeLogin')).toBeDefined();
     await auth.signOut();
     expect(calls.at(-1)?.path).toBe('/oauth2/logout');
@@ -256,7 +272,7 @@ describe('sign-out', () => {
 
   it('clears the tokens even when the revocation fails', async () => {
     const { auth, storage, json } = setup({ '/oauth2/logout': () => json({ error: 'boom' }, 500) });
-    await auth.handleCallback('?code=abc');
+    await auth.handleCallback('?login=l1&code=abc');
     await expect(auth.signOut()).rejects.toThrow();
     expect(storage.getString('activeLogin')).toBeUndefined();
   });

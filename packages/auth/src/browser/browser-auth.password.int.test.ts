@@ -46,7 +46,9 @@ describe('email and password sign-in against the emulator', () => {
       clientId: suite.env.config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID,
       scope: 'openid',
     });
-    expect(await auth.handleCallback(`?code=${login.code}`)).toMatchObject({ status: 'signed-in' });
-    expect(await auth.handleCallback(`?code=${login.code}`)).toMatchObject({ status: 'error', error: 'invalid_grant' });
+    // As the external flow returns it: the code with the login it belongs to.
+    const callback = `?login=${login.login}&code=${login.code}`;
+    expect(await auth.handleCallback(callback)).toMatchObject({ status: 'signed-in' });
+    expect(await auth.handleCallback(callback)).toMatchObject({ status: 'error', error: 'invalid_grant' });
   });
 });

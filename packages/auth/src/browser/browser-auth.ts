@@ -225,8 +225,14 @@ export function createBrowserAuth(config: PublicAuthConfig, options: BrowserAuth
       const code = params.get('code');
       const login = params.get('login');
       if (!code) return login ? { status: 'login-pending', login } : { status: 'none' };
+      // A code comes back either with the state this browser sent to /oauth2/authorize, or — from Medplum's
+      // /auth/external, which sends none — with the login it belongs to (whose PKCE challenge only this browser's
+      // verifier answers). A bare code is someone else's: never exchange it.
       const state = params.get('state');
       const expected = storage.getString('pkceState');
+      if (state === null && !login) {
+        return { status: 'error', error: 'state_missing', description: 'This sign-in came back without its state' };
+      }
       if (state !== null && state !== expected) {
         return { status: 'error', error: 'state_mismatch', description: 'This sign-in was not started here' };
       }

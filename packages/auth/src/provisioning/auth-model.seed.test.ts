@@ -78,7 +78,7 @@ describe('the three ClientApplications', () => {
     const web = byKey<ClientApplication>(MODEL_KEYS.webClient);
     expect(web.secret).toBeUndefined();
     expect(web.pkceOptional).toBe(false);
-    expect(web.redirectUris).toEqual(['http://localhost:3000/auth/callback', 'http://localhost:3000/']);
+    expect(web.redirectUris).toEqual(['http://localhost:3000/auth/callback']);
     expect(web.identityProvider).toEqual({
       authorizeUrl: TEST_CONFIG.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
       tokenUrl: 'http://localhost:8104/token',
@@ -144,10 +144,7 @@ describe('the three ClientApplications', () => {
     expect(get(MODEL_KEYS.webClient).accessTokenLifetime).toBe('1m');
     expect(get(MODEL_KEYS.deviceClient).accessTokenLifetime).toBe('30s');
     expect(get(MODEL_KEYS.deviceClient).jwksUri).toBe('http://127.0.0.1:5555/jwks');
-    expect(get(MODEL_KEYS.webClient).redirectUris).toEqual([
-      'http://127.0.0.1:4000/auth/callback',
-      'http://127.0.0.1:4000/',
-    ]);
+    expect(get(MODEL_KEYS.webClient).redirectUris).toEqual(['http://127.0.0.1:4000/auth/callback']);
     const sub = model.entries.find((e) => e.key === MODEL_KEYS.labOrderSubscription)?.resource as Subscription;
     expect(sub.channel.endpoint).toBe('http://127.0.0.1:5555/hook');
   });

@@ -201,10 +201,10 @@ export function buildAuthModel(config: AuthModelConfig, options: AuthModelOption
   const webhookUrl = options.webhookUrl ?? `http://localhost:${port}/webhooks/medplum`;
   const deviceJwksUri = options.deviceJwksUri ?? `http://localhost:${port}/.well-known/jwks.json`;
   const callbackPath = options.webCallbackPath ?? '/auth/callback';
-  const redirectUris = (options.webOrigins ?? ['http://localhost:3000']).flatMap((origin) => {
-    const base = origin.replace(/\/+$/, '');
-    return [`${base}${callbackPath}`, `${base}/`];
-  });
+  // The callback path only: every other path of the web origin stays out of reach of an authorization code.
+  const redirectUris = (options.webOrigins ?? ['http://localhost:3000']).map(
+    (origin) => `${origin.replace(/\/+$/, '')}${callbackPath}`
+  );
   const lifetime = (client: 'web' | 'proxy' | 'device') =>
     options.accessTokenLifetimes?.[client] ?? options.accessTokenLifetime;
   const K = MODEL_KEYS;
