@@ -3,14 +3,7 @@ import type { Bundle, ClientApplication, Login, ProjectMembership, Resource } fr
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
-import {
-  againstRealMedplum,
-  basic,
-  clientCredentialsToken,
-  form,
-  NEEDS_SEED,
-  startTarget,
-} from '../contract/target.ts';
+import { againstRealMedplum, basic, form, NEEDS_SEED, startTarget } from '../contract/target.ts';
 import { adminClient, alice, buildSeed, PROJECT_ID, webClient } from '../fixtures/seed.ts';
 import { mirrorOf } from './mirror.ts';
 
