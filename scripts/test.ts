@@ -2,74 +2,80 @@
  * `pnpm test`: every package's tests through turbo (cached per package), then one closing line that adds up every
  * suite — `N passed, N failed` (`, N skipped` when any) — read from the JSON reports the runners write into
  * `<package>/.cache/test-results/` (Vitest via vitest.shared.ts, Playwright via its json reporter). Turbo restores
- * those reports on a cache hit, so a cached run still counts every test. A package whose tests ran but left no report
- * counts as one failure: a suite that crashed before reporting must not look green.
+ * those reports on a cache hit, so a cached run still counts every test.
+ *
+ * A green line has to mean what it says, so before and after the run:
+ * - every file outside the packages that a package's tests read (`.env.example`, `playwright.shared.ts`, …) must be an
+ *   input of its `test` task, or turbo would replay a stale result after that file changed (checked before running);
+ * - every runner a package has (a `vitest.config.ts`, a `playwright.config.ts`) must leave a report from this run: a
+ *   runner that crashed counts as a failure even when the package's other runner passed — with `--filter` too;
+ * - every runner must report at least the number of tests committed in `test-floors.json`: a test that vanishes (a
+ *   deleted file, a broken glob, a suite that stopped loading) fails the run. Raise a floor when you add tests.
  *
  * Extra arguments go to turbo, e.g. `pnpm test -- --filter @org/config` (pnpm's own `--filter` would skip this script).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { freshReport, RESULTS_DIR, runnersOf, type Tally, tallyReport } from './test-run/reports.ts';
+import { rootFilesReadBy } from './test-run/root-reads.ts';
 
 const root = join(import.meta.dirname, '..');
-const resultsDir = '.cache/test-results';
+const floorsFile = 'test-floors.json';
 
-interface Tally {
-  passed: number;
-  failed: number;
-  skipped: number;
+interface TestTask {
+  dir: string;
+  inputs: string[];
 }
 
-function workspacePackagesWithTests(): string[] {
-  const dirs = ['apps', 'packages']
-    .flatMap((group) =>
-      existsSync(join(root, group)) ? readdirSync(join(root, group)).map((name) => join(root, group, name)) : []
-    )
-    .concat(join(root, 'e2e'));
-  return dirs.filter((dir) => {
-    const manifest = join(dir, 'package.json');
-    if (!existsSync(manifest)) return false;
-    const { scripts } = JSON.parse(readFileSync(manifest, 'utf8')) as { scripts?: Record<string, string> };
-    return Boolean(scripts?.test);
+/** The `test` tasks this invocation runs (the filter applied), from turbo's own dry run. */
+function testTasks(turboArgs: string[]): TestTask[] {
+  const dry = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--dry=json', ...turboArgs], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (dry.status !== 0) {
+    process.stderr.write(dry.stderr);
+    finish({ passed: 0, failed: 1, skipped: 0 }, ['turbo could not plan the test run (see above).']);
+  }
+  const plan = JSON.parse(dry.stdout) as {
+    tasks: { task: string; directory: string; resolvedTaskDefinition: { inputs?: string[] } }[];
+  };
+  return plan.tasks
+    .filter((task) => task.task === 'test')
+    .map((task) => ({ dir: join(root, task.directory), inputs: task.resolvedTaskDefinition.inputs ?? [] }));
+}
+
+function undeclaredRootReads(tasks: TestTask[]): string[] {
+  const workspaceDirs = tasks.map((task) => task.dir);
+  const globalInputs = new Set(['.env', '.env.local']);
+  return tasks.flatMap((task) => {
+    const declared = new Set(task.inputs.map((input) => relative(root, resolve(task.dir, input))));
+    return [...rootFilesReadBy(task.dir, root, workspaceDirs)]
+      .filter((file) => !declared.has(file) && !globalInputs.has(file))
+      .map(
+        (file) =>
+          `${relative(root, task.dir)} reads ${file}, which is not an input of its test task: add "$TURBO_ROOT$/${file}" to tasks.test.inputs (turbo.json), or a change to it replays a stale result.`
+      );
   });
 }
 
-interface VitestReport {
-  numPassedTests: number;
-  numFailedTests: number;
-  numPendingTests: number;
-  numTodoTests: number;
-  testResults: { status: string; assertionResults: { status: string }[] }[];
-}
-
-interface PlaywrightReport {
-  stats: { expected: number; unexpected: number; flaky: number; skipped: number };
-  errors?: unknown[];
-}
-
-function tallyReport(file: string): Tally {
-  const report = JSON.parse(readFileSync(file, 'utf8')) as Partial<VitestReport & PlaywrightReport>;
-  if (report.stats) {
-    const { expected, unexpected, flaky, skipped } = report.stats;
-    // Errors outside any test (a crashed webServer, a broken config) fail the run without failing a test.
-    const globalErrors = report.errors?.length ? 1 : 0;
-    return { passed: expected + flaky, failed: unexpected + globalErrors, skipped };
-  }
-  // A test file that failed to load has no failed assertions; count it, or a broken import would pass.
-  const brokenFiles = (report.testResults ?? []).filter(
-    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed')
-  ).length;
-  return {
-    passed: report.numPassedTests ?? 0,
-    failed: (report.numFailedTests ?? 0) + brokenFiles,
-    skipped: (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0),
-  };
+function finish(total: Tally, problems: string[]): never {
+  for (const problem of problems) console.error(problem);
+  const failed = total.failed + problems.length;
+  console.log(`${total.passed} passed, ${failed} failed${total.skipped > 0 ? `, ${total.skipped} skipped` : ''}`);
+  process.exit(failed > 0 ? 1 : 0);
 }
 
 // pnpm forwards a literal `--`; turbo would hand everything after it to the test runners.
 const turboArgs = process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--'));
-const packages = workspacePackagesWithTests();
-for (const dir of packages) rmSync(join(dir, resultsDir), { recursive: true, force: true });
+const tasks = testTasks(turboArgs);
+const staleInputs = undeclaredRootReads(tasks);
+if (staleInputs.length > 0) finish({ passed: 0, failed: 0, skipped: 0 }, staleInputs);
+
+const floors = JSON.parse(readFileSync(join(root, floorsFile), 'utf8')) as Record<string, Record<string, number>>;
+for (const task of tasks) rmSync(join(task.dir, RESULTS_DIR), { recursive: true, force: true });
 // Only reports written (or restored from turbo's cache) by this run count; anything older is another run's.
 const runStartedMs = Date.now() - 1_000;
 
@@ -79,35 +85,32 @@ const turbo = spawnSync('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', .
 });
 
 const total: Tally = { passed: 0, failed: 0, skipped: 0 };
-const missing: string[] = [];
-for (const dir of packages) {
-  const reportsDir = join(dir, resultsDir);
-  const reports = existsSync(reportsDir)
-    ? readdirSync(reportsDir).filter(
-        (name) => name.endsWith('.json') && statSync(join(reportsDir, name)).mtimeMs >= runStartedMs
-      )
-    : [];
-  if (reports.length === 0) {
-    missing.push(relative(root, dir));
-    continue;
-  }
-  for (const name of reports) {
-    const tally = tallyReport(join(reportsDir, name));
+const problems: string[] = [];
+for (const task of tasks) {
+  const name = relative(root, task.dir);
+  for (const runner of runnersOf(task.dir)) {
+    const report = freshReport(task.dir, runner.report, runStartedMs);
+    if (!report) {
+      problems.push(`${name}: no ${runner.name} report from this run (the runner crashed or did not run).`);
+      continue;
+    }
+    const tally = tallyReport(report);
     total.passed += tally.passed;
     total.failed += tally.failed;
     total.skipped += tally.skipped;
+    const counted = tally.passed + tally.failed + tally.skipped;
+    const floor = floors[name]?.[runner.name];
+    if (floor === undefined) {
+      problems.push(`${name}: no ${runner.name} floor in ${floorsFile}; commit one (it reported ${counted} tests).`);
+    } else if (counted < floor) {
+      problems.push(
+        `${name}: ${runner.name} reported ${counted} tests, fewer than its floor of ${floor} in ${floorsFile}. A test vanished; if it was removed on purpose, lower the floor in the same change.`
+      );
+    }
   }
 }
-
-const filtered = turboArgs.some((arg) => arg.startsWith('--filter') || arg.startsWith('-F'));
-if (missing.length > 0 && !filtered) {
-  console.error(
-    `No test report from: ${missing.join(', ')} (their tests crashed or did not run); counted as failures.`
-  );
-  total.failed += missing.length;
+// turbo failed outside any counted test (a build, a crashed task): never a green line.
+if (turbo.status !== 0 && total.failed === 0 && problems.length === 0) {
+  problems.push('turbo failed outside any counted test (see its output above).');
 }
-
-const failedRun = turbo.status !== 0 || total.failed > 0;
-if (turbo.status !== 0 && total.failed === 0) total.failed = 1; // turbo failed outside any counted test
-console.log(`${total.passed} passed, ${total.failed} failed${total.skipped > 0 ? `, ${total.skipped} skipped` : ''}`);
-process.exit(failedRun ? 1 : 0);
+finish(total, problems);
