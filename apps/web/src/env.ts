@@ -24,6 +24,9 @@ export const env: WebEnv = Object.freeze({
   NEXT_PUBLIC_IDP_CLIENT_ID: inlined('NEXT_PUBLIC_IDP_CLIENT_ID', process.env.NEXT_PUBLIC_IDP_CLIENT_ID),
   NEXT_PUBLIC_PROXY_URL: inlined('NEXT_PUBLIC_PROXY_URL', process.env.NEXT_PUBLIC_PROXY_URL),
   NEXT_PUBLIC_DEVICE_URL: inlined('NEXT_PUBLIC_DEVICE_URL', process.env.NEXT_PUBLIC_DEVICE_URL),
+  NEXT_PUBLIC_TOKEN_STORAGE: inlined('NEXT_PUBLIC_TOKEN_STORAGE', process.env.NEXT_PUBLIC_TOKEN_STORAGE) as
+    | 'local'
+    | 'memory',
 });
 
 /** Where the browser is sent back after every sign-in (a redirect URI of the web ClientApplication). */

@@ -22,12 +22,9 @@ export function proxy(request: NextRequest) {
 export const config = {
   matcher: [
     {
-      // Pages only: static assets carry no script to protect, and prefetches are not documents.
+      // Everything but static assets, which carry no script to protect. Prefetches too: a prefetched response can
+      // become the page (and Next's example that skips them leaves exactly those without a policy).
       source: '/((?!_next/static|_next/image|favicon.ico).*)',
-      missing: [
-        { type: 'header', key: 'next-router-prefetch' },
-        { type: 'header', key: 'purpose', value: 'prefetch' },
-      ],
     },
   ],
 };

@@ -36,6 +36,16 @@ test('every page carries the security headers', async ({ request }) => {
   }
 });
 
+test('prefetch requests carry the policy too (no response of a page goes without it)', async ({ request }) => {
+  const prefetches: Record<string, string>[] = [{ RSC: '1', 'Next-Router-Prefetch': '1' }, { Purpose: 'prefetch' }];
+  for (const headers of prefetches) {
+    const response = await request.get('/signin', { headers });
+    expect(response.headers()['content-security-policy'], JSON.stringify(headers)).toMatch(
+      /script-src 'self' 'nonce-[A-Za-z0-9+/=]{24}' 'strict-dynamic';/
+    );
+  }
+});
+
 test('each page load gets its own script nonce, and the page runs under it', async ({ page, request }) => {
   const nonceOf = (csp: string | undefined) => /'nonce-([^']+)'/.exec(csp ?? '')?.[1];
   const [a, b] = await Promise.all([request.get('/signin'), request.get('/signin')]);

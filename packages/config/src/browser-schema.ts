@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpointUrl, httpUrl, text } from './fields.ts';
+import { endpointUrl, httpUrl, oneOf, text } from './fields.ts';
 
 /**
  * Browser-safe configuration, in a module of its own: it imports nothing that holds a secret (not even a public dev
@@ -27,6 +27,10 @@ export const webBrowserSchema = z.object({
   NEXT_PUBLIC_PROXY_URL: httpUrl('http://localhost:3001/', {
     description: "Where the landing page links to the proxy's legacy app",
     exposes: true,
+  }),
+  NEXT_PUBLIC_TOKEN_STORAGE: oneOf(['local', 'memory'], 'local', {
+    description:
+      'Where the web app keeps Medplum tokens: local (survives reloads; an XSS can read them) or memory (sign in again after a reload)',
   }),
   NEXT_PUBLIC_DEVICE_URL: httpUrl('http://localhost:3002/', {
     description: "Where the landing page links to the device's status page",

@@ -17,6 +17,7 @@ describe('handleCallbackOnce', () => {
       NEXT_PUBLIC_IDP_CLIENT_ID: 'medplum-web',
       NEXT_PUBLIC_PROXY_URL: 'http://localhost:3001/',
       NEXT_PUBLIC_DEVICE_URL: 'http://localhost:3002/',
+      NEXT_PUBLIC_TOKEN_STORAGE: 'local',
     })) {
       vi.stubEnv(name, value);
     }
@@ -37,7 +38,9 @@ describe('handleCallbackOnce', () => {
 
   it('exchanges a code once however often the page asks, and reports the refusal', async () => {
     const { handleCallbackOnce } = await import('./medplum.ts');
-    const [first, second] = await Promise.all([handleCallbackOnce('?code=abc'), handleCallbackOnce('?code=abc')]);
+    // As Medplum's /auth/external sends the browser back: the code with its login (a bare code would be refused).
+    const callback = '?login=l1&code=abc';
+    const [first, second] = await Promise.all([handleCallbackOnce(callback), handleCallbackOnce(callback)]);
     expect(tokenRequests).toHaveLength(1);
     expect(tokenRequests[0]).toContain('oauth2/token');
     expect(tokenRequests[0]).toContain('redirect_uri=http%3A%2F%2Flocalhost%3A3000%2Fauth%2Fcallback');

@@ -23,6 +23,7 @@ export function getAuth(): BrowserAuth {
   auth ??= createBrowserAuth(env, {
     callbackPath: CALLBACK_PATH,
     storagePrefix: STORAGE_PREFIX,
+    tokenStorage: env.NEXT_PUBLIC_TOKEN_STORAGE,
     clientOptions: {
       // The refresh token was refused or has expired: the session is over (the SDK has cleared its tokens).
       onUnauthenticated: () => {

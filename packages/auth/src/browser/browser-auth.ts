@@ -9,6 +9,7 @@ import {
   type ProfileResource,
 } from '@medplum/core';
 import type { BrowserConfig } from '@org/config/browser';
+import { clientStorageFor, type TokenStorage } from './token-storage.ts';
 
 /**
  * Pattern 1, client side. Everything here runs in the browser: no secret can be given to it, nothing from node:
@@ -47,7 +48,12 @@ export interface BrowserAuthOptions {
   scope?: string;
   /** Project to sign in to (optional: the client id already fixes the project). */
   projectId?: string;
-  /** For tests and non-browser runtimes. */
+  /**
+   * `'local'` (default, Medplum's): tokens in localStorage, a session that survives reloads. `'memory'`: tokens only in
+   * the tab's memory, nothing for injected script to carry away, sign in again after a reload (see token-storage.ts).
+   */
+  tokenStorage?: TokenStorage;
+  /** For tests and non-browser runtimes; wins over `tokenStorage`. */
   storage?: IClientStorage;
   fetch?: typeof fetch;
   location?: LocationLike;
@@ -114,7 +120,9 @@ export function createBrowserAuth(config: PublicAuthConfig, options: BrowserAuth
   const clientId = config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const callbackPath = options.callbackPath ?? DEFAULT_CALLBACK_PATH;
-  const storage = options.storage ?? new ClientStorage(undefined, options.storagePrefix ?? DEFAULT_STORAGE_PREFIX);
+  const storage =
+    options.storage ??
+    clientStorageFor(options.tokenStorage ?? 'local', options.storagePrefix ?? DEFAULT_STORAGE_PREFIX);
   const medplum = new MedplumClient({
     refreshGracePeriod: DEFAULT_REFRESH_GRACE_MS,
     ...options.clientOptions,

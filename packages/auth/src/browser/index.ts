@@ -20,3 +20,4 @@ export {
   type PasswordSignInResult,
   type PublicAuthConfig,
 } from './browser-auth.ts';
+export { clientStorageFor, type TokenStorage } from './token-storage.ts';

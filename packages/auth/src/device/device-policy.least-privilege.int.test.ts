@@ -5,6 +5,7 @@ import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/c
 import type { DiagnosticReport, Observation, Resource, ResourceType, ServiceRequest } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentials } from '../node/credentials.ts';
+import { refusalOf } from '../node/refusal.ts';
 import { createServiceClient, type ServiceClient } from '../node/service-client.ts';
 import { deviceResultSystem, SEED_IDS } from '../provisioning/ids.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
@@ -208,10 +209,10 @@ describe('device least privilege (client credentials)', () => {
   });
 
   it('cannot act on behalf of anyone', async () => {
-    expect(
-      await refusal(() =>
-        client.onBehalfOf(`ProjectMembership/${SEED_IDS.practitionerMembership}`).searchResources('ServiceRequest')
-      )
-    ).toBe(403);
+    const error = await client
+      .onBehalfOf(`ProjectMembership/${SEED_IDS.practitionerMembership}`)
+      .searchResources('ServiceRequest')
+      .catch((e: unknown) => e);
+    expect(refusalOf(error)).toBe('on-behalf-of');
   });
 });
