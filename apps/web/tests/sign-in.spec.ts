@@ -49,9 +49,20 @@ test.describe('sign-in', () => {
   });
 
   test('an invalid or reused code is shown on the page', async ({ page }) => {
-    await page.goto('/auth/callback?code=not-a-real-code');
+    // As /auth/external returns: the code with its login, so the app tries the exchange and Medplum refuses it.
+    await page.goto('/auth/callback?login=00000000-0000-4000-8000-000000000000&code=not-a-real-code');
     const alert = page.getByTestId('callback-error');
     await expect(alert).toContainText('invalid_grant');
+  });
+
+  test('a bare code (no state, no login) is refused before any code exchange', async ({ page }) => {
+    const exchanges: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/oauth2/token')) exchanges.push(request.url());
+    });
+    await page.goto('/auth/callback?code=planted-code');
+    await expect(page.getByTestId('callback-error')).toContainText('state_missing');
+    expect(exchanges).toEqual([]);
   });
 
   test('a forged state is refused before any code exchange', async ({ page }) => {
