@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { againstRealMedplum, form, startTarget } from '../contract/target.ts';
 import { buildSeed, PROJECT_ID, SECOND_PROJECT_ID } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 /**
@@ -133,8 +134,7 @@ function extendedSeed(): Bundle {
     client(clients.secretPost, { ...identityProvider, tokenAuthMethod: 'client_secret_post' }),
     client(clients.legacy, { ...identityProvider, useSubject: true }, SECOND_PROJECT_ID, legacyRedirectUri),
   ];
-  (seed.entry ?? []).push(...extra.map((resource) => ({ resource })));
-  return seed;
+  return seedWith(extra, seed);
 }
 
 /** Unsigned tokens with the given claims, as Medplum's test builds them. */

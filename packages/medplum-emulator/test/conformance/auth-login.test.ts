@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { againstRealMedplum, form, startTarget } from '../contract/target.ts';
 import { bob, buildSeed, PROJECT_ID, SECOND_PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 /**
@@ -81,8 +82,7 @@ function extendedSeed(): Bundle {
     },
     ...person(google.email, google.password, google.projectId),
   ];
-  (seed.entry ?? []).push(...extra.map((resource) => ({ resource })));
-  return seed;
+  return seedWith(extra, seed);
 }
 
 let target: ContractTarget;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { againstRealMedplum, basic, form, startTarget } from '../contract/target.ts';
 import { bob, buildSeed, PROJECT_ID, SECOND_PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 /**
@@ -84,8 +85,7 @@ function extendedSeed(): Bundle {
       { projectId: SECOND_PROJECT_ID },
     ]),
   ];
-  (seed.entry ?? []).push(...extra.map((resource) => ({ resource })));
-  return seed;
+  return seedWith(extra, seed);
 }
 
 let target: ContractTarget;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { clientCredentialsToken, startTarget } from '../contract/target.ts';
 import { adminClient, alice } from '../fixtures/seed.ts';
+import { passwordTokens } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 /**
@@ -16,24 +17,9 @@ let userToken: string;
 beforeAll(async () => {
   target = await startTarget();
   adminToken = (await clientCredentialsToken(target)).access_token as string;
-  userToken = await passwordToken();
+  userToken = (await passwordTokens(target, { email: alice.email, password: alice.password })).access_token;
 });
 afterAll(() => target.stop());
-
-async function passwordToken(): Promise<string> {
-  const login = await fetch(`${target.baseUrl}auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: alice.email, password: alice.password, scope: 'openid', clientId: adminClient.id }),
-  });
-  const { code } = (await login.json()) as { code: string };
-  const token = await fetch(`${target.baseUrl}oauth2/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code, client_id: adminClient.id }),
-  });
-  return ((await token.json()) as { access_token: string }).access_token;
-}
 
 async function preauthorize(body: Record<string, unknown>, headers: Record<string, string> = {}) {
   const response = await fetch(`${target.baseUrl}auth/preauthorize`, {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { againstRealMedplum, startTarget } from '../contract/target.ts';
 import { alice, aliceSecondMembershipId, bob, buildSeed } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 /**
@@ -30,8 +31,7 @@ function extendedSeed(): Bundle {
     pending(grantedLoginId, { granted: true }),
     pending(profileSetLoginId, { membership: { reference: `ProjectMembership/${randomUUID()}` } }),
   ];
-  (seed.entry ?? []).push(...extra.map((resource) => ({ resource })));
-  return seed;
+  return seedWith(extra, seed);
 }
 
 let target: ContractTarget;

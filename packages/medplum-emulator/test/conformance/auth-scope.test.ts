@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { againstRealMedplum, startTarget } from '../contract/target.ts';
 import { bob, buildSeed } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 /**
@@ -34,8 +35,7 @@ function extendedSeed(): Bundle {
     bobLogin(grantedLoginId, { granted: true }),
     withoutMembership,
   ];
-  (seed.entry ?? []).push(...extra.map((resource) => ({ resource })));
-  return seed;
+  return seedWith(extra, seed);
 }
 
 let target: ContractTarget;

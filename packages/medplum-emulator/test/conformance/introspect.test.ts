@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { form, startTarget } from '../contract/target.ts';
-import { alice, bob, webClient } from '../fixtures/seed.ts';
+import { alice, bob } from '../fixtures/seed.ts';
+import { passwordTokens } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 let target: ContractTarget;
@@ -10,33 +11,11 @@ beforeAll(async () => {
 });
 afterAll(() => target.stop());
 
-/** `POST auth/login` for a client, with plain PKCE, then the code at the token endpoint. */
-async function signIn(
+function signIn(
   scope = 'openid profile email phone address',
   user: { email: string; password: string } = alice
 ): Promise<Record<string, string>> {
-  const login = await fetch(`${target.baseUrl}auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      clientId: webClient.id,
-      email: user.email,
-      password: user.password,
-      scope,
-      codeChallenge: 'xyz',
-      codeChallengeMethod: 'plain',
-    }),
-  });
-  expect(login.status).toBe(200);
-  const { code } = (await login.json()) as { code: string };
-  const tokens = await fetch(
-    `${target.baseUrl}oauth2/token`,
-    form({ grant_type: 'authorization_code', code, code_verifier: 'xyz' })
-  );
-  expect(tokens.status).toBe(200);
-  const json = (await tokens.json()) as Record<string, string>;
-  expect(json.access_token).toBeDefined();
-  return json;
+  return passwordTokens(target, { ...user, scope });
 }
 
 /** `POST oauth2/introspect` with a JSON body, as supertest's `.send({...})` sends it. */

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
-import { form, startTarget } from '../contract/target.ts';
+import { startTarget } from '../contract/target.ts';
 import { bob } from '../fixtures/seed.ts';
+import { passwordTokens } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 let target: ContractTarget;
@@ -34,24 +35,11 @@ medplum.describe(() => {
 
   // Medplum registers a new user and project for this case; the emulator signs in a seeded user instead.
   medplum.it('Success', { needsSeed: true }, async () => {
-    const login = await fetch(`${target.baseUrl}auth/login`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'User-Agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)' },
-      body: JSON.stringify({
-        email: bob.email,
-        password: bob.password,
-        scope: 'openid',
-        codeChallenge: 'xyz',
-        codeChallengeMethod: 'plain',
-      }),
+    const { access_token } = await passwordTokens(target, {
+      email: bob.email,
+      password: bob.password,
+      userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)',
     });
-    expect(login.status).toBe(200);
-    const { code } = (await login.json()) as { code: string };
-    const tokens = await fetch(
-      `${target.baseUrl}oauth2/token`,
-      form({ grant_type: 'authorization_code', code, code_verifier: 'xyz' })
-    );
-    const { access_token } = (await tokens.json()) as { access_token: string };
 
     expect((await userinfo(access_token)).status).toBe(200);
     expect((await logout(access_token)).status).toBe(200);

@@ -3,8 +3,9 @@ import type { Bundle, ClientApplication, Login, ProjectMembership, Resource } fr
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, basic, form, NEEDS_SEED, startTarget } from '../contract/target.ts';
-import { adminClient, alice, buildSeed, PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { againstRealMedplum, basic, NEEDS_SEED, startTarget } from '../contract/target.ts';
+import { adminClient, alice, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import { passwordTokens, seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 /** A signing key of our own in the seed, so the cases can mint tokens the emulator trusts, as Medplum's tests do. */
@@ -72,8 +73,7 @@ async function extendedSeed(): Promise<Bundle> {
       scope: 'openid',
     } as Login,
   ];
-  (seed.entry ?? []).push(...extra.map((resource) => ({ resource })));
-  return seed;
+  return seedWith(extra, seed);
 }
 
 let target: ContractTarget;
@@ -228,27 +228,8 @@ medplum.describe(() => {
 describe.skipIf(againstRealMedplum)(
   `packages/server/src/oauth/middleware.test.ts@newer-revision (the index kept no commit; skipped against a real Medplum: ${NEEDS_SEED})`,
   () => {
-    async function userTokens(scope: string): Promise<Record<string, string>> {
-      const login = await fetch(`${target.baseUrl}auth/login`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({
-          email: alice.email,
-          password: alice.password,
-          clientId: webClient.id,
-          scope,
-          codeChallenge: 'xyz',
-          codeChallengeMethod: 'plain',
-        }),
-      });
-      const { code } = (await login.json()) as { code: string };
-      const tokens = await fetch(
-        `${target.baseUrl}oauth2/token`,
-        form({ grant_type: 'authorization_code', code, code_verifier: 'xyz' })
-      );
-      expect(tokens.status).toBe(200);
-      return (await tokens.json()) as Record<string, string>;
-    }
+    const userTokens = (scope: string) =>
+      passwordTokens(target, { email: alice.email, password: alice.password, scope });
 
     it('mirrors "ID token rejected as access token"', async () => {
       const tokens = await userTokens('openid');

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { decodePayload, form, startTarget } from '../contract/target.ts';
 import { adminClient, bob, buildSeed, PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import type { MirrorOptions } from './mirror.ts';
 import { mirrorOf } from './mirror.ts';
 
@@ -92,7 +93,7 @@ function extendedSeed(): Bundle {
       },
     },
   ];
-  return { ...seed, entry: [...(seed.entry ?? []), ...extra.map((resource) => ({ resource }))] };
+  return seedWith(extra, seed);
 }
 
 let target: ContractTarget;

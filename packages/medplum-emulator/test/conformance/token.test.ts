@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { basic, clientCredentialsToken, decodePayload, form, startTarget } from '../contract/target.ts';
 import { adminClient, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import type { MirrorOptions } from './mirror.ts';
 import { mirrorOf } from './mirror.ts';
 
@@ -235,7 +236,7 @@ function extendedSeed(urls: { jwks: string; multiJwks: string }, certificate: st
       expiresAt: new Date(Date.now() - 1000).toISOString(),
     }),
   ];
-  return { ...seed, entry: [...(seed.entry ?? []), ...extra.map((resource) => ({ resource }))] };
+  return seedWith(extra, seed);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ import type { Bundle, Practitioner, Resource, User } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
-import { basic, form, startTarget } from '../contract/target.ts';
-import { alice, buildSeed, PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { basic, startTarget } from '../contract/target.ts';
+import { alice, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import { passwordTokens } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 interface TestUser {
@@ -70,34 +71,12 @@ beforeAll(async () => {
 });
 afterAll(() => target.stop());
 
-/** `POST auth/login` (plain PKCE) then the code at the token endpoint, as the Medplum cases do. */
-async function signIn(
+function signIn(
   email: string,
   password: string,
   scope = 'openid profile email phone address'
 ): Promise<Record<string, unknown>> {
-  const login = await fetch(`${target.baseUrl}auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      email,
-      password,
-      clientId: webClient.id,
-      scope,
-      codeChallenge: 'xyz',
-      codeChallengeMethod: 'plain',
-    }),
-  });
-  expect(login.status).toBe(200);
-  const { code } = (await login.json()) as { code: string };
-  const tokens = await fetch(
-    `${target.baseUrl}oauth2/token`,
-    form({ grant_type: 'authorization_code', code, code_verifier: 'xyz' })
-  );
-  expect(tokens.status).toBe(200);
-  const json = (await tokens.json()) as Record<string, unknown>;
-  expect(json.access_token).toBeDefined();
-  return json;
+  return passwordTokens(target, { email, password, scope });
 }
 
 async function userinfo(accessToken: string): Promise<{ status: number; body: Record<string, unknown> }> {
