@@ -1,6 +1,5 @@
 import {
   type BaseLoginRequest,
-  ClientStorage,
   type IClientStorage,
   type LoginAuthenticationResponse,
   MedplumClient,

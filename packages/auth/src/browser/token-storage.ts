@@ -38,8 +38,8 @@ class PkceInSessionStorage extends MemoryStorage {
   }
 
   override setItem(key: string, value: string | null): void {
-    if (!this.#isPkce(key)) return super.setItem(key, value);
-    if (value === null || value === undefined) this.#session.removeItem(key);
+    if (!this.#isPkce(key)) super.setItem(key, value);
+    else if (value === null || value === undefined) this.#session.removeItem(key);
     else this.#session.setItem(key, value);
   }
 
