@@ -23,7 +23,7 @@ test('a lab order travels from the web app to the device and back, and the legac
   // Newest first. Its status may already be past "awaiting results": the device can be that quick.
   await expect(orders).toHaveCount(ordersBefore + 1);
   const orderId = await orders.first().getAttribute('data-order-id');
-  expect(orderId).toBeTruthy();
+  expect(orderId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
   // No test code posts anything: the real device receives the webhook and uploads the results itself.
   const card = clinician.locator(`[data-order-id="${orderId}"]`);

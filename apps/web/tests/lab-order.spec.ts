@@ -15,7 +15,7 @@ test('order a lab test for a patient, see it listed, and see its results arrive 
   await expect(order).toContainText('Acme lab analyzer 1');
   await expect(order.getByTestId('report-status')).toHaveText('awaiting results');
   const orderId = await order.getAttribute('data-order-id');
-  expect(orderId).toBeTruthy();
+  expect(orderId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
   // The analyzer posts its results with its own credentials; the page shows them on its next poll.
   await postResultsAsDevice(orderId as string, SEED_IDS.patientMaria);

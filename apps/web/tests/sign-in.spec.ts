@@ -7,8 +7,9 @@ test.describe('sign-in', () => {
     await expect(page.getByTestId('scopes')).toContainText('offline_access');
     await expect(page.getByTestId('project')).not.toHaveText('—');
     const login = await storedLogin(page);
-    expect(login?.accessToken).toBeTruthy();
-    expect(login?.refreshToken).toBeTruthy();
+    // Signed JWTs, as Medplum issues them (the refresh token too).
+    expect(login?.accessToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(login?.refreshToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 
   test('a wrong password is shown on the page', async ({ page }) => {

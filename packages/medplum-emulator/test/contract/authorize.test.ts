@@ -125,7 +125,9 @@ describe.skipIf(againstRealMedplum)(
       expect(await missing.text()).toBe('Missing redirect URI');
     });
 
-    it('other errors are redirected to the client with error, error_description and state', async () => {
+    // Medplum's authorize.ts redirects with `error` and `state` (the emulator adds an `error_description`, which a client
+    // must not rely on), so only those two are asserted.
+    it('other errors are redirected to the client with error and state', async () => {
       const cases: [Record<string, string>, string][] = [
         [{ response_type: 'code' }, 'invalid_request'],
         [{ response_type: 'token', scope: 'openid' }, 'unsupported_response_type'],
@@ -143,7 +145,6 @@ describe.skipIf(againstRealMedplum)(
         const location = new URL(response.headers.get('location') as string);
         expect(`${location.origin}${location.pathname}`).toBe(webClient.redirectUri);
         expect(location.searchParams.get('error')).toBe(error);
-        expect(location.searchParams.get('error_description')).toBeTruthy();
         expect(location.searchParams.get('state')).toBe('s1');
       }
     });
