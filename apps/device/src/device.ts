@@ -1,4 +1,4 @@
-import { getStatus, isOperationOutcome } from '@medplum/core';
+import { ensureTrailingSlash, getStatus, isOperationOutcome } from '@medplum/core';
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import { createDeviceClient, type DeviceClient, isFhirId } from '@org/auth/device';
 import { createMemoryDeliveryLedger, type DeliveryLedger, type RestHookRejection } from '@org/auth/webhooks';
@@ -162,7 +162,7 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
     failed: 0,
   };
 
-  const baseUrl = config.MEDPLUM_BASE_URL.endsWith('/') ? config.MEDPLUM_BASE_URL : `${config.MEDPLUM_BASE_URL}/`;
+  const baseUrl = ensureTrailingSlash(config.MEDPLUM_BASE_URL);
   const tokenUrl = new URL('oauth2/token', baseUrl).toString();
   const recorder = createResponseRecorder(
     new URL('fhir/R4', baseUrl).toString(),

@@ -7,6 +7,9 @@ import { fieldInfo } from './fields.ts';
 import { allSchemas, loadConfig } from './index.ts';
 
 const envExample = readFileSync(join(import.meta.dirname, '../../../.env.example'), 'utf8');
+const turbo = JSON.parse(readFileSync(join(import.meta.dirname, '../../../turbo.json'), 'utf8')) as {
+  globalEnv: string[];
+};
 const allFields = Object.values(allSchemas).flatMap((schema) => Object.entries(schema.shape));
 
 describe('.env.example', () => {
@@ -31,6 +34,15 @@ describe('.env.example', () => {
         loadConfig(schema, { env: {}, envFiles: [] })
       );
     }
+  });
+});
+
+describe('turbo.json', () => {
+  it('declares every variable of every schema (strict env mode hides undeclared ones from the tasks)', () => {
+    const undeclared = allFields
+      .map(([variable]) => variable)
+      .filter((variable) => !turbo.globalEnv.includes(variable));
+    expect(undeclared).toEqual([]);
   });
 });
 

@@ -9,7 +9,7 @@ import { parseEnv } from 'node:util';
 import type { z } from 'zod';
 import { ConfigError, type EnvInput, parseConfig } from './parse.ts';
 
-export { type FieldInfo, fieldInfo, withTrailingSlash } from './fields.ts';
+export { type FieldInfo, fieldInfo } from './fields.ts';
 export {
   ConfigError,
   type ConfigProblem,

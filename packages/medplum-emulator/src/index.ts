@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
+import { ensureTrailingSlash } from '@medplum/core';
 import { FhirRouter } from '@medplum/fhir-router';
 import type { Bundle } from '@medplum/fhirtypes';
 import type { Hono } from 'hono';
@@ -84,7 +85,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     hostname: '127.0.0.1',
   }) as Server;
   const port = await listen(server, options.port ?? DEFAULT_PORT);
-  const baseUrl = withTrailingSlash(options.baseUrl ?? `http://localhost:${port}/`);
+  const baseUrl = ensureTrailingSlash(options.baseUrl ?? `http://localhost:${port}/`);
 
   const dispatcher = createSubscriptionDispatcher({
     repo,
@@ -159,8 +160,4 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
-}
-
-function withTrailingSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
 }

@@ -20,7 +20,6 @@ export interface SessionStore {
   /** The live session, its idle clock restarted; an expired one is deleted and undefined returned. */
   touch(id: string): Session | undefined;
   delete(id: string): void;
-  size(): number;
 }
 
 export interface SessionLifetimes {
@@ -64,13 +63,5 @@ export function createSessionStore(lifetimes: SessionLifetimes, now: () => numbe
     delete(id) {
       sessions.delete(id);
     },
-    size() {
-      return sessions.size;
-    },
   };
-}
-
-/** Seconds left before the session's absolute expiry: the cookie's Max-Age. */
-export function secondsLeft(session: Session, lifetimes: SessionLifetimes, at: number): number {
-  return (session.createdAt + lifetimes.absoluteMs - at) / 1000;
 }

@@ -1,5 +1,6 @@
 import {
   type BaseLoginRequest,
+  ensureTrailingSlash,
   type IClientStorage,
   type LoginAuthenticationResponse,
   MedplumClient,
@@ -102,10 +103,6 @@ function currentLocation(): LocationLike | undefined {
   return (globalThis as { location?: LocationLike }).location;
 }
 
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
-}
-
 /** A message fit for the page (OperationOutcome and OAuth errors alike); never includes the password. */
 export function describeAuthError(error: unknown): string {
   return normalizeErrorString(error).replace(/^Failed to fetch tokens: /, '');
@@ -115,7 +112,7 @@ export function createBrowserAuth(config: PublicAuthConfig, options: BrowserAuth
   if (options.clientOptions && 'clientSecret' in options.clientOptions) {
     throw new Error('@org/auth/browser never takes a client secret');
   }
-  const baseUrl = withSlash(config.NEXT_PUBLIC_MEDPLUM_BASE_URL);
+  const baseUrl = ensureTrailingSlash(config.NEXT_PUBLIC_MEDPLUM_BASE_URL);
   const clientId = config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const callbackPath = options.callbackPath ?? DEFAULT_CALLBACK_PATH;

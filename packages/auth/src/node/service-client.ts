@@ -1,5 +1,6 @@
 import {
   ClientStorage,
+  ensureTrailingSlash,
   getStatus,
   isOperationOutcome,
   MedplumClient,
@@ -88,10 +89,6 @@ export interface ServiceClient extends FhirCalls {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
-}
-
 /** The HTTP status Medplum answered with, for an error thrown by a call (undefined for network errors). */
 export function outcomeStatus(error: unknown): number | undefined {
   return error instanceof OperationOutcomeError && isOperationOutcome(error.outcome)
@@ -117,7 +114,7 @@ function requestUrl(input: Parameters<typeof fetch>[0]): string {
  */
 export function createServiceClient(options: ServiceClientOptions): ServiceClient {
   const strategy = options.credentials;
-  const baseUrl = withSlash(options.baseUrl);
+  const baseUrl = ensureTrailingSlash(options.baseUrl);
   const tokenUrl = options.tokenUrl ?? new URL('oauth2/token', baseUrl).toString();
   const skew = options.refreshSkewMs ?? 60_000;
   const now = options.now ?? (() => Date.now());

@@ -1,3 +1,4 @@
+import { ensureTrailingSlash } from '@medplum/core';
 import type {
   AccessPolicy,
   Bundle,
@@ -152,7 +153,7 @@ export function identityProviderFor(
     'IDP_ISSUER' | 'IDP_CLIENT_SECRET' | 'NEXT_PUBLIC_IDP_CLIENT_ID' | 'NEXT_PUBLIC_IDP_AUTHORIZE_URL'
   >
 ): IdentityProvider {
-  const base = config.IDP_ISSUER.endsWith('/') ? config.IDP_ISSUER : `${config.IDP_ISSUER}/`;
+  const base = ensureTrailingSlash(config.IDP_ISSUER);
   return {
     authorizeUrl: config.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
     tokenUrl: new URL('token', base).toString(),
