@@ -4,8 +4,8 @@
  * next.config.ts validates them with @org/config's browser schema (so a bad value stops the build with @org/config's
  * message, and defaults, `.env` files and URL normalisation come from there) and hands the parsed values to Next,
  * which inlines them here.
- * The browser bundle therefore never contains @org/config's schema module — which today also holds the server
- * schemas and their development-default secrets (see README, "Configuration").
+ * The browser schema lives in its own module (`@org/config/browser`), which imports nothing that holds a secret, not
+ * even a development default; a test scans the build output for every secret value (tests/security).
  */
 import type { BrowserConfig } from '@org/config/browser';
 

@@ -19,5 +19,6 @@ export function loadBrowserConfig() {
     NEXT_PUBLIC_IDP_CLIENT_ID: process.env.NEXT_PUBLIC_IDP_CLIENT_ID,
     NEXT_PUBLIC_PROXY_URL: process.env.NEXT_PUBLIC_PROXY_URL,
     NEXT_PUBLIC_DEVICE_URL: process.env.NEXT_PUBLIC_DEVICE_URL,
+    NEXT_PUBLIC_TOKEN_STORAGE: process.env.NEXT_PUBLIC_TOKEN_STORAGE,
   });
 }
