@@ -1,0 +1,121 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { clientCredentials, createServiceClient, type ServiceClient } from '@org/auth/server';
+import type { Context } from 'hono';
+import { DEFAULT_SETTINGS, type ProxyConfig, type ProxySettings, type PublicSite, publicSite } from './config.ts';
+import { jsonLogger, type Logger } from './log.ts';
+import { createRateLimiter, type RateLimiter } from './security/rate-limit.ts';
+import { createSignInGuard } from './security/sign-in-guard.ts';
+import { type CookieCodec, createCookieCodec, type SessionCookieSpec, sessionCookieSpec } from './session/cookie.ts';
+import { createSessionStore, type Session, type SessionStore } from './session/store.ts';
+import { createUserStore, devUsers, type LegacyUser, type UserSeed, type UserStore } from './users/store.ts';
+
+/** What `createApp` takes besides the configuration; every field has a production default. */
+export interface AppDeps {
+  /** The Medplum service client; by default one is made from the config (client credentials). */
+  medplum?: ServiceClient;
+  /** fetch of the default service client (tests count token requests with it). */
+  fetch?: typeof fetch;
+  /** The legacy app's users; default: the seeded dev users. */
+  users?: readonly UserSeed[];
+  settings?: Partial<ProxySettings>;
+  logger?: Logger;
+  /** Clock of sessions, rate limits and token expiry. */
+  now?: () => number;
+  /**
+   * The client's address, for per-address limits. Default: the TCP peer. Behind a load balancer, return the address
+   * it reports (e.g. the last hop it appends to X-Forwarded-For) — never a header the client itself can set.
+   */
+  clientAddress?: (c: Context) => string;
+}
+
+/** Per-request values the middleware hands on (Hono's context variables). */
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    session: Session | undefined;
+    user: LegacyUser | undefined;
+    /** For the access log. */
+    reason: string | undefined;
+    upstream: number | string | undefined;
+  };
+};
+
+/** Everything the proxy's middleware and routes share, built once per app. */
+export interface ProxyContext {
+  config: ProxyConfig;
+  settings: ProxySettings;
+  now: () => number;
+  log: Logger;
+  site: PublicSite;
+  medplum: ServiceClient;
+  users: Promise<UserStore>;
+  sessions: SessionStore;
+  codec: CookieCodec;
+  cookie: SessionCookieSpec;
+  clientAddress: (c: Context) => string;
+  /** Request budgets per session, per user (over all their sessions) and per client address. */
+  budgets: { perSession: RateLimiter; perUser: RateLimiter; perAddress: RateLimiter };
+  signInGuard: ReturnType<typeof createSignInGuard>;
+}
+
+function socketAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // not served by @hono/node-server (in-process tests)
+  }
+}
+
+export function createProxyContext(config: ProxyConfig, deps: AppDeps = {}): ProxyContext {
+  const settings: ProxySettings = { ...DEFAULT_SETTINGS, ...deps.settings };
+  const now = deps.now ?? (() => Date.now());
+  const log = deps.logger ?? jsonLogger;
+  const site = publicSite(config);
+  const medplum =
+    deps.medplum ??
+    createServiceClient({
+      baseUrl: config.MEDPLUM_BASE_URL,
+      credentials: clientCredentials({
+        clientId: config.PROXY_MEDPLUM_CLIENT_ID,
+        clientSecret: config.PROXY_MEDPLUM_CLIENT_SECRET,
+      }),
+      now,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      log: (line) => log({ level: 'info', msg: line }),
+    });
+  const budget = (limit: number) => createRateLimiter(limit, settings.rateLimitWindowMs, now);
+  return {
+    config,
+    settings,
+    now,
+    log,
+    site,
+    medplum,
+    users: createUserStore(deps.users ?? devUsers(config), settings.passwordCost),
+    sessions: createSessionStore(
+      {
+        idleMs: settings.sessionIdleMs,
+        absoluteMs: settings.sessionAbsoluteMs,
+        maxPerUser: settings.maxSessionsPerUser,
+      },
+      now
+    ),
+    codec: createCookieCodec(config.PROXY_SESSION_SECRET),
+    cookie: sessionCookieSpec(site),
+    clientAddress: deps.clientAddress ?? socketAddress,
+    budgets: {
+      perSession: budget(settings.rateLimitPerSession),
+      perUser: budget(settings.rateLimitPerUser),
+      perAddress: budget(settings.rateLimitPerAddress),
+    },
+    signInGuard: createSignInGuard(
+      {
+        failuresPerUserAndAddress: settings.signInFailuresPerWindow,
+        attemptsPerAddress: settings.signInAttemptsPerAddress,
+        windowMs: settings.signInWindowMs,
+        maxConcurrentChecks: settings.maxConcurrentSignIns,
+      },
+      now
+    ),
+  };
+}
