@@ -29,9 +29,17 @@ export interface LoadConfigOptions {
 }
 
 export function loadConfig<S extends z.ZodObject>(schema: S, options: LoadConfigOptions = {}): Readonly<z.output<S>> {
+  return parseConfig(schema, loadEnvInput(options));
+}
+
+/**
+ * The raw values `loadConfig` validates: the env files, then the environment winning. For the rare question the parsed
+ * config cannot answer, such as whether a variable was set at all or left to its default.
+ */
+export function loadEnvInput(options: LoadConfigOptions = {}): EnvInput {
   const files = options.envFiles ?? defaultEnvFiles();
   const fromFiles = Object.assign({}, ...files.filter((file) => existsSync(file)).map(readEnvFile)) as EnvInput;
-  return parseConfig(schema, { ...fromFiles, ...(options.env ?? process.env) });
+  return { ...fromFiles, ...(options.env ?? process.env) };
 }
 
 /** For entry points: on a bad configuration print the one message (no stack trace) and exit with status 1. */
@@ -49,10 +57,16 @@ function readEnvFile(file: string): EnvInput {
   return parseEnv(readFileSync(file, 'utf8'));
 }
 
-/** `.env` and `.env.local` in the nearest folder at or above the working directory that holds pnpm-workspace.yaml. */
+/** `.env` and `.env.local` in the repository root (see `workspaceRoot`), else in the starting folder. */
 export function defaultEnvFiles(start = process.cwd()): string[] {
+  const dir = workspaceRoot(start) ?? start;
+  return [join(dir, '.env'), join(dir, '.env.local')];
+}
+
+/** The nearest folder at or above `start` that holds pnpm-workspace.yaml (the repository root), if any. */
+export function workspaceRoot(start = process.cwd()): string | undefined {
   for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return [join(dir, '.env'), join(dir, '.env.local')];
-    if (dirname(dir) === dir) return [join(start, '.env'), join(start, '.env.local')];
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    if (dirname(dir) === dir) return undefined;
   }
 }

@@ -9,8 +9,10 @@ import {
   deviceSchema,
   emulatorSchema,
   loadConfig,
+  loadEnvInput,
   medplumSchema,
   proxySchema,
+  workspaceRoot,
 } from './index.ts';
 
 const proxyConfig = composeSchemas(medplumSchema, proxySchema);
@@ -163,5 +165,23 @@ describe('loadConfig', () => {
 describe('composeSchemas', () => {
   it('refuses a variable defined by two concerns', () => {
     expect(() => composeSchemas(proxySchema, proxySchema)).toThrow('PROXY_PORT is defined twice');
+  });
+});
+
+describe('where the configuration comes from', () => {
+  it('workspaceRoot finds the folder with pnpm-workspace.yaml from anywhere inside it, and nothing outside', () => {
+    const root = join(import.meta.dirname, '..', '..', '..');
+    expect(workspaceRoot(join(root, 'apps', 'device', 'src'))).toBe(root);
+    expect(workspaceRoot(mkdtempSync(join(tmpdir(), 'no-workspace-')))).toBeUndefined();
+  });
+
+  it('loadEnvInput: env files in order, the environment winning (what loadConfig validates)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'env-input-'));
+    writeFileSync(join(dir, '.env'), 'DEVICE_AUTH_METHOD=basic\nPROXY_PORT=4000\n');
+    writeFileSync(join(dir, '.env.local'), 'PROXY_PORT=4001\n');
+    const input = loadEnvInput({ env: { PROXY_PORT: '4002' }, envFiles: [join(dir, '.env'), join(dir, '.env.local')] });
+    expect(input).toMatchObject({ DEVICE_AUTH_METHOD: 'basic', PROXY_PORT: '4002' });
+    const withoutEnv = loadEnvInput({ env: {}, envFiles: [join(dir, '.env'), join(dir, '.env.local')] });
+    expect(withoutEnv.PROXY_PORT).toBe('4001');
   });
 });
