@@ -72,6 +72,18 @@ export function countingFetch() {
   };
 }
 
+/** The proxy's own ClientApplication as a bare service client (no on-behalf-of): what the proxy can do by itself. */
+export function proxyIdentity(emulator: RunningEmulator) {
+  const config = testConfig({ MEDPLUM_BASE_URL: emulator.url });
+  return createServiceClient({
+    baseUrl: emulator.url,
+    credentials: clientCredentials({
+      clientId: config.PROXY_MEDPLUM_CLIENT_ID,
+      clientSecret: config.PROXY_MEDPLUM_CLIENT_SECRET,
+    }),
+  });
+}
+
 export function proxyAgainst(emulator: RunningEmulator, settings: Partial<ProxySettings> = {}) {
   const config = testConfig({ MEDPLUM_BASE_URL: emulator.url, LEGACY_DEV_PASSWORD: PASSWORD });
   const counter = countingFetch();

@@ -5,11 +5,11 @@
  */
 import type { Communication, ProjectMembership } from '@medplum/fhirtypes';
 import { SEED_IDS } from '@org/auth/provisioning';
-import { clientCredentials, createServiceClient, refusalOf } from '@org/auth/server';
+import { refusalOf } from '@org/auth/server';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiHeaders, noteBody, signIn } from '../helpers.ts';
-import { MARIA, proxyAgainst, startSeededEmulator } from './harness.ts';
+import { MARIA, proxyAgainst, proxyIdentity, startSeededEmulator } from './harness.ts';
 
 const MOVED_ID = '0f0e0d0c-0b0a-4909-8807-060504030201';
 let emulator: RunningEmulator;
@@ -47,14 +47,7 @@ describe('membership lookup by provisioning tag', () => {
   });
 
   it('trusting the seed id instead would fail: Medplum refuses to act as a membership that is not there', async () => {
-    const { config } = proxyAgainst(emulator);
-    const service = createServiceClient({
-      baseUrl: emulator.url,
-      credentials: clientCredentials({
-        clientId: config.PROXY_MEDPLUM_CLIENT_ID,
-        clientSecret: config.PROXY_MEDPLUM_CLIENT_SECRET,
-      }),
-    });
+    const service = proxyIdentity(emulator);
     const error = await service
       .onBehalfOf(`ProjectMembership/${SEED_IDS.practitionerMembership}`)
       .searchResources('Patient')

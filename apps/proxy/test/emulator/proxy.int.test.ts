@@ -9,7 +9,7 @@ import { SEED_IDS } from '@org/auth/provisioning';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiHeaders, noteBody, signIn } from '../helpers.ts';
-import { MARIA, modelConfig, proxyAgainst, startSeededEmulator } from './harness.ts';
+import { MARIA, modelConfig, proxyAgainst, proxyIdentity, startSeededEmulator } from './harness.ts';
 
 let emulator: RunningEmulator;
 
@@ -124,15 +124,7 @@ describe('proxy ↔ emulator', () => {
     expect([labs.status, reports.status, note.status]).toEqual([403, 403, 403]);
 
     // The same read as the proxy's own identity (no on-behalf-of) succeeds: the refusal is the user's policy.
-    const { clientCredentials, createServiceClient } = await import('@org/auth/server');
-    const { config } = proxyAgainst(emulator);
-    const service = createServiceClient({
-      baseUrl: emulator.url,
-      credentials: clientCredentials({
-        clientId: config.PROXY_MEDPLUM_CLIENT_ID,
-        clientSecret: config.PROXY_MEDPLUM_CLIENT_SECRET,
-      }),
-    });
+    const service = proxyIdentity(emulator);
     const asService = await service.searchResources('Observation', { subject: `Patient/${MARIA}` });
     expect(asService.map((observation) => observation.code?.text)).toEqual(['Hemoglobin']);
   });

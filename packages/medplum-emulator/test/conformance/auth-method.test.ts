@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { againstRealMedplum, startTarget } from '../contract/target.ts';
 import { buildSeed } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 /** /auth/method, as packages/server/src/auth/method.int.test.ts (the newest twin of method.test.ts) has it. */
@@ -30,8 +31,7 @@ function extendedSeed(): Bundle {
       identityProvider: { ...identityProvider, authorizeUrl: 'example.com/oauth2/authorize' },
     },
   ];
-  (seed.entry ?? []).push(...configs.map((resource) => ({ resource })));
-  return seed;
+  return seedWith(configs, seed);
 }
 
 let target: ContractTarget;

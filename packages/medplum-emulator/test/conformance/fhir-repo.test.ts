@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type {
   Bundle,
   OperationOutcome,
@@ -14,8 +14,9 @@ import type {
 } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, basic, form, startTarget } from '../contract/target.ts';
-import { alice, buildSeed, PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { againstRealMedplum, basic, startTarget } from '../contract/target.ts';
+import { alice, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import { passwordTokens, seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 const repoTest = mirrorOf('packages/server/src/fhir/repo.test.ts', 'db3936c86fea765d3a51de341194c87887b8a7b5');
@@ -51,34 +52,11 @@ let target: ContractTarget;
 let client: string;
 let practitionerToken: string;
 beforeAll(async () => {
-  const seed = buildSeed();
-  seed.entry?.push(...extra.map((resource) => ({ resource })));
-  target = await startTarget({ seed });
+  target = await startTarget({ seed: seedWith(extra) });
   client = basic(target.client.id, target.client.secret);
-  if (!againstRealMedplum) practitionerToken = `Bearer ${await passwordToken(alice)}`;
+  if (!againstRealMedplum) practitionerToken = `Bearer ${(await passwordTokens(target, alice)).access_token}`;
 });
 afterAll(() => target.stop());
-
-async function passwordToken(person: { email: string; password: string }): Promise<string> {
-  const verifier = randomBytes(32).toString('base64url');
-  const login = await fetch(`${target.baseUrl}auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      email: person.email,
-      password: person.password,
-      clientId: webClient.id,
-      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-      codeChallengeMethod: 'S256',
-    }),
-  });
-  const { code } = (await login.json()) as { code: string };
-  const tokens = await fetch(
-    `${target.baseUrl}oauth2/token`,
-    form({ grant_type: 'authorization_code', code, code_verifier: verifier })
-  );
-  return ((await tokens.json()) as { access_token: string }).access_token;
-}
 
 interface Answer<T = Record<string, unknown>> {
   status: number;

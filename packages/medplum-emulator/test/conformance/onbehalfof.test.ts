@@ -3,7 +3,8 @@ import type { AccessPolicy, OperationOutcome, Patient, Resource } from '@medplum
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { basic, startTarget } from '../contract/target.ts';
-import { adminClient, buildSeed, PROJECT_ID, SECOND_PROJECT_ID } from '../fixtures/seed.ts';
+import { adminClient, PROJECT_ID, SECOND_PROJECT_ID } from '../fixtures/seed.ts';
+import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
 const medplum = mirrorOf('packages/server/src/fhir/onbehalfof.int.test.ts', '6e2e8ae381f02c3d3a63588ca845aa61d384575c');
@@ -69,9 +70,7 @@ const otherProjectAdmin = confidentialClient(extra, SECOND_PROJECT_ID, true);
 
 let target: ContractTarget;
 beforeAll(async () => {
-  const seed = buildSeed();
-  seed.entry?.push(...extra.map((resource) => ({ resource })));
-  target = await startTarget({ seed });
+  target = await startTarget({ seed: seedWith(extra) });
 });
 afterAll(() => target.stop());
 
