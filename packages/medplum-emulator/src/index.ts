@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import { createEmulatorApp } from './app.ts';
 import { EmulatorStartError } from './errors.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
+import { DEFAULT_AUTH_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE } from './http/rate-limit.ts';
 import type { IdentityProviderOptions, RunningIdentityProvider } from './idp/index.ts';
 import { startIdentityProvider } from './idp/index.ts';
 import { SigningKeys } from './oauth/keys.ts';
@@ -60,8 +61,6 @@ export interface RunningEmulator {
 }
 
 export const DEFAULT_PORT = 8103;
-export const DEFAULT_AUTH_RATE_LIMIT = 160;
-export const DEFAULT_RATE_LIMIT = 60_000;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -101,8 +100,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     fhirRouter: new FhirRouter(),
     dispatcher,
     allowedOrigins: options.allowedOrigins ?? [],
-    authRateLimit: options.authRateLimit ?? DEFAULT_AUTH_RATE_LIMIT,
-    rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT,
+    authRateLimit: options.authRateLimit ?? DEFAULT_AUTH_RATE_LIMIT_PER_MINUTE,
+    rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
     log,
     fetch: outgoingFetch,
   };

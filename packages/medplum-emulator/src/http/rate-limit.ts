@@ -131,14 +131,6 @@ export function medplumRateLimit(options: RateLimitOptions): MiddlewareHandler {
   };
 }
 
-/**
- * The limiter as the app mounted it before it covered every path: on `/auth/*` and `/oauth2/*` (under `/` and `/api/`).
- * Same counting and classification as `medplumRateLimit` (so `/api/auth/…` and `/auth/me` count as general requests).
- */
-export function authRateLimit(limit: number, clientAddress: (c: Context) => string): MiddlewareHandler {
-  return medplumRateLimit({ authLimit: limit, clientAddress });
-}
-
 function setHeader(c: Context, name: string, value: string): void {
   try {
     c.res.headers.set(name, value);
