@@ -8,8 +8,8 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
-import { clientCredentials } from '../src/node/credentials.ts';
-import { createServiceClient } from '../src/node/service-client.ts';
+import { clientCredentials } from '../src/server/credentials.ts';
+import { createServiceClient } from '../src/server/service-client.ts';
 import { startSeededEmulator } from '../src/testing/emulator.ts';
 import { countingFetch } from '../src/testing/http-server.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signClientAssertion } from '../node/client-assertion.ts';
+import { signClientAssertion } from '../server/client-assertion.ts';
 import { type DeviceKey, loadOrCreateDeviceKey } from './device-key.ts';
 
 const tokenUrl = 'http://localhost:8103/oauth2/token';

@@ -4,8 +4,8 @@ import {
   type CredentialStrategy,
   clientCredentials,
   privateKeyJwt,
-} from '../node/credentials.ts';
-import { createServiceClient, type ServiceClient, type ServiceClientOptions } from '../node/service-client.ts';
+} from '../server/credentials.ts';
+import { createServiceClient, type ServiceClient, type ServiceClientOptions } from '../server/service-client.ts';
 import { type DeviceKey, loadOrCreateDeviceKey } from './device-key.ts';
 
 export type DeviceAuthMethod = CredentialMethod;

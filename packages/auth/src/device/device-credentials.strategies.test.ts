@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fakeMedplum } from '../node/testing/fake-medplum.ts';
+import { fakeMedplum } from '../testing/fake-medplum.ts';
 import { createDeviceClient, createDeviceCredentials } from './device-client.ts';
 
 let dir: string;

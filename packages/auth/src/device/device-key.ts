@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
-import type { ClientAssertionAlgorithm, ClientAssertionKey } from '../node/client-assertion.ts';
+import type { ClientAssertionAlgorithm, ClientAssertionKey } from '../server/client-assertion.ts';
 
 export const DEVICE_KEY_FILE = 'device-key.json';
 

@@ -13,9 +13,9 @@ export {
   type ClientAssertionKey,
   MAX_ASSERTION_LIFETIME_SECONDS,
   signClientAssertion,
-} from '../node/client-assertion.ts';
-export type { CredentialStrategy } from '../node/credentials.ts';
-export { type FhirCalls, outcomeStatus, type ServiceClient } from '../node/service-client.ts';
+} from '../server/client-assertion.ts';
+export type { CredentialStrategy } from '../server/credentials.ts';
+export { type FhirCalls, outcomeStatus, type ServiceClient } from '../server/service-client.ts';
 export {
   createDeviceClient,
   createDeviceCredentials,

@@ -17,7 +17,7 @@ export {
   type ClientAssertionOptions,
   MAX_ASSERTION_LIFETIME_SECONDS,
   signClientAssertion,
-} from '../node/client-assertion.ts';
+} from './client-assertion.ts';
 export {
   basicAuth,
   type CredentialContext,
@@ -25,18 +25,18 @@ export {
   type CredentialStrategy,
   clientCredentials,
   privateKeyJwt,
-} from '../node/credentials.ts';
+} from './credentials.ts';
 export {
   ON_BEHALF_OF_HEADER,
   type OnBehalfOfReference,
   type OnBehalfOfType,
   onBehalfOfValue,
-} from '../node/on-behalf-of.ts';
-export { type MedplumRefusal, refusalOf } from '../node/refusal.ts';
+} from './on-behalf-of.ts';
+export { type MedplumRefusal, refusalOf } from './refusal.ts';
 export {
   createServiceClient,
   type FhirCalls,
   outcomeStatus,
   type ServiceClient,
   type ServiceClientOptions,
-} from '../node/service-client.ts';
+} from './service-client.ts';

@@ -1,9 +1,9 @@
 import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/core';
 import type { Communication } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicAuth, clientCredentials } from '../node/credentials.ts';
-import { refusalOf } from '../node/refusal.ts';
-import { createServiceClient } from '../node/service-client.ts';
+import { basicAuth, clientCredentials } from './credentials.ts';
+import { refusalOf } from './refusal.ts';
+import { createServiceClient } from './service-client.ts';
 import { SEED_IDS } from '../provisioning/ids.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clientCredentials } from '../node/credentials.ts';
-import { createServiceClient } from '../node/service-client.ts';
+import { clientCredentials } from './credentials.ts';
+import { createServiceClient } from './service-client.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
 import { countingFetch } from '../testing/http-server.ts';
 

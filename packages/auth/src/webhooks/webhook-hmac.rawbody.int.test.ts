@@ -1,8 +1,8 @@
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientCredentials } from '../node/credentials.ts';
-import { createServiceClient } from '../node/service-client.ts';
+import { clientCredentials } from '../server/credentials.ts';
+import { createServiceClient } from '../server/service-client.ts';
 import { SEED_IDS } from '../provisioning/ids.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
 import { serveFetch } from '../testing/http-server.ts';
