@@ -7,6 +7,7 @@ import { fieldInfo } from './fields.ts';
 import { allSchemas, loadConfig } from './index.ts';
 
 const envExample = readFileSync(join(import.meta.dirname, '../../../.env.example'), 'utf8');
+const configReadme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
 const turbo = JSON.parse(readFileSync(join(import.meta.dirname, '../../../turbo.json'), 'utf8')) as {
   globalEnv: string[];
 };
@@ -34,6 +35,15 @@ describe('.env.example', () => {
         loadConfig(schema, { env: {}, envFiles: [] })
       );
     }
+  });
+});
+
+describe('the README', () => {
+  it('names every variable of every schema in its table', () => {
+    const unnamed = allFields
+      .map(([variable]) => variable)
+      .filter((variable) => !configReadme.includes(`\`${variable}\``));
+    expect(unnamed).toEqual([]);
   });
 });
 
