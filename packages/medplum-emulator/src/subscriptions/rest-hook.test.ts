@@ -3,8 +3,8 @@ import type { Patient, Subscription } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
 import {
   buildRestHookHeaders,
+  getMaxAttempts,
   getSubscriptionSecret,
-  getTotalRuns,
   isSuccessStatus,
   LEGACY_SUBSCRIPTION_SECRET_URL,
   MAX_ATTEMPTS_URL,
@@ -133,11 +133,11 @@ describe('isSuccessStatus', () => {
 });
 
 describe('attempts and backoff', () => {
-  test('max-attempts retries after the first attempt (default 4), capped at 19 runs', () => {
-    expect(getTotalRuns(subscription())).toBe(5);
-    expect(getTotalRuns(subscription({ extension: [{ url: MAX_ATTEMPTS_URL, valueInteger: 1 }] }))).toBe(2);
-    expect(getTotalRuns(subscription({ extension: [{ url: MAX_ATTEMPTS_URL, valueInteger: 0 }] }))).toBe(1);
-    expect(getTotalRuns(subscription({ extension: [{ url: MAX_ATTEMPTS_URL, valueInteger: 100 }] }))).toBe(19);
+  test('max-attempts: retries after the first attempt, default 4, 0 allowed (the dispatcher applies the 19-run cap)', () => {
+    expect(getMaxAttempts(subscription())).toBe(4);
+    expect(getMaxAttempts(subscription({ extension: [{ url: MAX_ATTEMPTS_URL, valueInteger: 1 }] }))).toBe(1);
+    expect(getMaxAttempts(subscription({ extension: [{ url: MAX_ATTEMPTS_URL, valueInteger: 0 }] }))).toBe(0);
+    expect(getMaxAttempts(subscription({ extension: [{ url: MAX_ATTEMPTS_URL, valueDecimal: 2.5 }] }))).toBe(4);
   });
 
   test('exponential backoff from the base delay', () => {

@@ -15,14 +15,13 @@ export const SUBSCRIPTION_SECRET_URL = 'https://www.medplum.com/fhir/StructureDe
 export const LEGACY_SUBSCRIPTION_SECRET_URL = 'https://www.medplum.com/fhir/StructureDefinition-subscriptionSecret';
 export const MAX_ATTEMPTS_URL = 'https://medplum.com/fhir/StructureDefinition/subscription-max-attempts';
 export const SUCCESS_CODES_URL = 'https://medplum.com/fhir/StructureDefinition/subscription-success-codes';
-export const AUDIT_EVENT_DESTINATION_URL =
-  'https://medplum.com/fhir/StructureDefinition/subscription-audit-event-destination';
+const AUDIT_EVENT_DESTINATION_URL = 'https://medplum.com/fhir/StructureDefinition/subscription-audit-event-destination';
 export const SUPPORTED_INTERACTION_URL =
   'https://medplum.com/fhir/StructureDefinition/subscription-supported-interaction';
 export const FHIR_PATH_CRITERIA_URL = 'https://medplum.com/fhir/StructureDefinition/fhir-path-criteria-expression';
 
 /** Medplum's default for the max-attempts extension. */
-export const DEFAULT_MAX_ATTEMPTS = 4;
+const DEFAULT_MAX_ATTEMPTS = 4;
 /** BullMQ's hard cap on runs of one subscription job in Medplum (about 73 h of exponential backoff from 1 s). */
 export const HARD_CAP_RUNS = 19;
 
@@ -32,7 +31,7 @@ export function restHookBody(resource: Resource, interaction: WriteInteraction, 
 }
 
 /** Lowercase hex HMAC-SHA256 of the exact body bytes. */
-export function signBody(body: string, secret: string): string {
+function signBody(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body, 'utf8').digest('hex');
 }
 
@@ -96,11 +95,6 @@ export function buildRestHookHeaders(
 export function getMaxAttempts(subscription: Subscription): number {
   const value = getExtension(subscription, MAX_ATTEMPTS_URL)?.valueInteger;
   return typeof value === 'number' && Number.isInteger(value) ? value : DEFAULT_MAX_ATTEMPTS;
-}
-
-/** Total number of requests one delivery may make, attempt numbers running from 0 to this minus one. */
-export function getTotalRuns(subscription: Subscription): number {
-  return Math.min(Math.max(getMaxAttempts(subscription) + 1, 1), HARD_CAP_RUNS);
 }
 
 /** Medplum's success test: 200–399, or the list in the success-codes extension (`"200,201-299"`). */
