@@ -1,9 +1,8 @@
 import { notFound } from '@medplum/core';
 import type { Project } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
+import { authenticateRequest } from './access/authenticate.ts';
 import { adminRoutes } from './admin/routes.ts';
-import { authenticateRequest } from './auth/authenticate.ts';
-import { authRoutes } from './auth/routes.ts';
 import { fhirRoutes } from './fhir/routes.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { clientAddress } from './http/client-address.ts';
@@ -11,6 +10,7 @@ import { medplumCors } from './http/cors.ts';
 import { sendError, sendOutcome } from './http/outcomes.ts';
 import { medplumRateLimit } from './http/rate-limit.ts';
 import { standardHeaders } from './http/standard-headers.ts';
+import { authRoutes } from './login/routes.ts';
 import { authorizeRoutes } from './oauth/authorize.ts';
 import { sessionRoutes } from './oauth/session-routes.ts';
 import { tokenRoutes } from './oauth/token.ts';

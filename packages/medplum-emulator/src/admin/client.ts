@@ -8,10 +8,10 @@ import type {
   ProjectMembership,
   Reference,
 } from '@medplum/fhirtypes';
-import type { Caller } from '../auth/authenticate.ts';
-import type { FieldProblem } from '../auth/validation.ts';
-import { invalidRequest, isReference } from '../auth/validation.ts';
+import type { Caller } from '../access/authenticate.ts';
 import { callerRepository, systemRepository } from '../fhir/repositories.ts';
+import type { FieldProblem } from '../http/validation.ts';
+import { invalidRequest, isReference } from '../http/validation.ts';
 import { randomSecret } from '../oauth/logins.ts';
 import type { EmulatorServices } from '../services.ts';
 

@@ -2,10 +2,10 @@ import type { ProfileResource, WithId } from '@medplum/core';
 import { badRequest, conflict, createReference, getReferenceString, OperationOutcomeError } from '@medplum/core';
 import type { Project, ProjectMembership, Reference, User } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
-import { findUserByEmail } from '../auth/directory.ts';
-import type { FieldProblem } from '../auth/validation.ts';
-import { invalidRequest, isEmail, isPlainObject, isReference } from '../auth/validation.ts';
+import { findUserByEmail } from '../access/directory.ts';
 import { systemRepository } from '../fhir/repositories.ts';
+import type { FieldProblem } from '../http/validation.ts';
+import { invalidRequest, isEmail, isPlainObject, isReference } from '../http/validation.ts';
 import { randomSecret } from '../oauth/logins.ts';
 import type { EmulatorServices } from '../services.ts';
 

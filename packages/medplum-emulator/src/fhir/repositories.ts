@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/authenticate.ts';
+import type { Caller } from '../access/authenticate.ts';
 import type { EmulatorServices } from '../services.ts';
 import { ScopedRepository } from './scoped-repository.ts';
 

@@ -1,4 +1,4 @@
-import type { Caller } from '../auth/authenticate.ts';
+import type { Caller } from '../access/authenticate.ts';
 
 /** Hono context variables set by the emulator's middleware. */
 export interface AppEnv {

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { authenticateRequest } from '../auth/authenticate.ts';
+import { authenticateRequest } from '../access/authenticate.ts';
 import type { EmulatorServices } from '../services.ts';
 import type { AppEnv } from './app-env.ts';
 import { sendUnauthorized } from './outcomes.ts';

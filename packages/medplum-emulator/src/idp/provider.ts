@@ -7,7 +7,7 @@ import type { Configuration, Grant, KoaContextWithOIDC } from 'oidc-provider';
 import Provider, { errors } from 'oidc-provider';
 import { createAccountDirectory } from './accounts.ts';
 import { createMemoryAdapterFactory } from './adapter.ts';
-import type { IdentityProviderOptions, RunningIdentityProvider } from './index.ts';
+import type { IdentityProviderOptions, RunningIdentityProvider } from './options.ts';
 import { PAGE_HEADERS, renderErrorPage, renderSignInPage } from './pages.ts';
 
 /** Scopes every configured client gets without a consent screen. */

@@ -4,10 +4,10 @@ import type { ClientApplication, Login, ProjectMembership } from '@medplum/fhirt
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
-import { findClient, membershipsOf } from '../auth/directory.ts';
-import { loginResult, passwordLogin } from '../auth/login-flow.ts';
+import { findClient, membershipsOf } from '../access/directory.ts';
 import { isFormBody, readForm } from '../http/body.ts';
 import { clientAddress } from '../http/client-address.ts';
+import { loginResult, passwordLogin } from '../login/login-flow.ts';
 import type { EmulatorServices } from '../services.ts';
 import { findLogin, randomSecret, setLoginMembership, updateLogin } from './logins.ts';
 import { signInPage } from './sign-in-page.ts';

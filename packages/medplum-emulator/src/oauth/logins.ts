@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { WithId } from '@medplum/core';
 import { createReference } from '@medplum/core';
 import type { ClientApplication, Login, ProjectMembership, Reference, SmartAppLaunch, User } from '@medplum/fhirtypes';
-import { findClient, findMembership, profileReference } from '../auth/directory.ts';
+import { findClient, findMembership, profileReference } from '../access/directory.ts';
 import type { EmulatorServices } from '../services.ts';
 import {
   DEFAULT_ACCESS_TOKEN_LIFETIME,

@@ -3,7 +3,7 @@ import { allOk, formatAddress, formatHumanName } from '@medplum/core';
 import type { Address, ContactPoint, HumanName, Reference, User } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import { deleteCookie } from 'hono/cookie';
-import { timingSafeEqualStrings } from '../auth/authenticate.ts';
+import { timingSafeEqualStrings } from '../access/authenticate.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { isFormBody, readForm, readJsonObject } from '../http/body.ts';
 import { sendOutcome } from '../http/outcomes.ts';

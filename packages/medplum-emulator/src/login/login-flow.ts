@@ -2,9 +2,9 @@ import type { WithId } from '@medplum/core';
 import { badRequest, createReference, notFound, OperationOutcomeError } from '@medplum/core';
 import type { ClientApplication, Login, Project, ProjectMembership, SmartAppLaunch, User } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
+import { clientProjectId, findClient, membershipsOf, readProject } from '../access/directory.ts';
 import { createLogin, setLoginMembership, updateLogin } from '../oauth/logins.ts';
 import type { EmulatorServices } from '../services.ts';
-import { clientProjectId, findClient, membershipsOf, readProject } from './directory.ts';
 
 /** The fields of Medplum's LoginRequest (packages/server/src/oauth/utils.ts) the emulator honours. */
 export interface LoginOptions {

@@ -10,10 +10,10 @@ import type {
 } from '@medplum/fhirtypes';
 import type { Handler } from 'hono';
 import { createRemoteJWKSet, customFetch, jwtVerify } from 'jose';
+import { findClient, findUserByEmail, findUserByExternalId, membershipsOf } from '../access/directory.ts';
 import { clientAddress } from '../http/client-address.ts';
 import { setLoginMembership } from '../oauth/logins.ts';
 import type { EmulatorServices } from '../services.ts';
-import { findClient, findUserByEmail, findUserByExternalId, membershipsOf } from './directory.ts';
 import { assertProjectRequirements, startLogin } from './login-flow.ts';
 
 /** What `signInWithExternalAuth` puts in `state`: the Medplum login request (ExternalAuthState in external.ts). */

@@ -15,18 +15,18 @@ import type {
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { setCookie } from 'hono/cookie';
+import { findMembership, membershipsOf, readProject } from '../access/directory.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import { readJsonObject } from '../http/body.ts';
 import { clientAddress } from '../http/client-address.ts';
 import { requireAuth } from '../http/require-auth.ts';
+import type { FieldProblem } from '../http/validation.ts';
+import { byteLength, invalidRequest, isEmail, optionalString } from '../http/validation.ts';
 import { findLogin, setLoginMembership, updateLogin } from '../oauth/logins.ts';
 import type { EmulatorServices } from '../services.ts';
-import { findMembership, membershipsOf, readProject } from './directory.ts';
 import { domainConfiguration, externalAuthRoute } from './external.ts';
 import type { LoginResult } from './login-flow.ts';
 import { assertProjectRequirements, isScopeSubset, loginResult, passwordLogin } from './login-flow.ts';
-import type { FieldProblem } from './validation.ts';
-import { byteLength, invalidRequest, isEmail, optionalString } from './validation.ts';
 
 /** packages/server/src/auth/preauthorize.ts: one hour by default, at most a day. */
 const PRE_AUTH_CODE_TTL_SECONDS = 60 * 60;
