@@ -6,6 +6,7 @@ import type {
   Coding,
   DiagnosticReport,
   Observation,
+  Quantity,
   Reference,
   ServiceRequest,
 } from '@medplum/fhirtypes';
@@ -210,21 +211,74 @@ export function identifierQuery(system: string, value: string): string {
   return `identifier=${encodeURIComponent(`${system}|${value}`)}`;
 }
 
-/**
- * Runs one order. Throws OrderRejected when the order cannot be run at all (no patient, not addressed to a Device):
- * retrying would not help, so the inbox answers it without queueing anything.
- */
-export function runOrder(order: ServiceRequest, options: RunOptions = {}): OrderResults {
+/** Who the order is for and which analyzer runs it; refuses orders that cannot be run at all. */
+function orderTarget(order: ServiceRequest, ownDeviceId: string | undefined) {
   if (order.resourceType !== 'ServiceRequest' || !order.id) throw new OrderRejected('not a stored ServiceRequest');
   const orderRef = `ServiceRequest/${order.id}`;
   const patient = referenceOf(order.subject, 'Patient');
   if (!patient) throw new OrderRejected(`${orderRef} has no Patient subject`);
   const performer = order.performer?.map((p) => referenceOf(p, 'Device')).find((ref) => ref !== undefined);
-  const deviceId = options.deviceId ?? performer?.slice('Device/'.length);
+  const deviceId = ownDeviceId ?? performer?.slice('Device/'.length);
   if (!deviceId) throw new OrderRejected(`${orderRef} is not addressed to a Device`);
-  if (options.deviceId && performer && performer !== `Device/${options.deviceId}`) {
+  if (ownDeviceId && performer && performer !== `Device/${ownDeviceId}`) {
     throw new OrderRejected(`${orderRef} is addressed to ${performer}, not to this analyzer`);
   }
+  return { orderId: order.id, orderRef, patient, deviceId };
+}
+
+const LABORATORY_CATEGORY: CodeableConcept[] = [
+  {
+    coding: [
+      {
+        system: 'http://terminology.hl7.org/CodeSystem/observation-category',
+        code: 'laboratory',
+        display: 'Laboratory',
+      },
+    ],
+  },
+];
+
+interface MeasurementContext {
+  system: string;
+  identifierValue: string;
+  patient: string;
+  orderRef: string;
+  device: string;
+  at: string;
+}
+
+/** One assay's Observation, with its value (deterministic per order and assay) and the H/L/N flag. */
+function measure(orderId: string, assay: Assay, context: MeasurementContext) {
+  const span = assay.high - assay.low;
+  // Mostly inside the reference range, sometimes a little outside it.
+  const raw = assay.low - span * 0.15 + measurement(orderId, assay.code) * span * 1.3;
+  const value = Number(raw.toFixed(assay.decimals));
+  const flag = value < assay.low ? 'L' : value > assay.high ? 'H' : 'N';
+  const quantity = (amount: number): Quantity => ({ value: amount, unit: assay.unit, system: UCUM, code: assay.unit });
+  const observation: Observation = {
+    resourceType: 'Observation',
+    identifier: [{ system: context.system, value: context.identifierValue }],
+    status: 'final',
+    category: LABORATORY_CATEGORY,
+    code: { coding: [{ system: LOINC, code: assay.code, display: assay.display }], text: assay.display },
+    subject: { reference: context.patient },
+    basedOn: [{ reference: context.orderRef }],
+    device: { reference: context.device },
+    effectiveDateTime: context.at,
+    issued: context.at,
+    valueQuantity: quantity(value),
+    interpretation: [{ coding: [{ system: INTERPRETATION, code: flag }] }],
+    referenceRange: [{ low: quantity(assay.low), high: quantity(assay.high) }],
+  };
+  return { observation, flag };
+}
+
+/**
+ * Runs one order. Throws OrderRejected when the order cannot be run at all (no patient, not addressed to a Device):
+ * retrying would not help, so the inbox answers it without queueing anything.
+ */
+export function runOrder(order: ServiceRequest, options: RunOptions = {}): OrderResults {
+  const { orderId, orderRef, patient, deviceId } = orderTarget(order, options.deviceId);
   const device = `Device/${deviceId}`;
   const system = deviceResultSystem(deviceId);
   const at = options.at ?? new Date().toISOString();
@@ -232,50 +286,14 @@ export function runOrder(order: ServiceRequest, options: RunOptions = {}): Order
   const coding = orderCoding(order);
   const panel = coding?.code && coding.system === LOINC ? PANELS[coding.code] : undefined;
   const reportCode: CodeableConcept = order.code ?? { text: 'Laboratory order' };
-  const category: CodeableConcept[] = [
-    {
-      coding: [
-        {
-          system: 'http://terminology.hl7.org/CodeSystem/observation-category',
-          code: 'laboratory',
-          display: 'Laboratory',
-        },
-      ],
-    },
-  ];
-
   const entries: BundleEntry[] = [];
   const resultRefs: Reference<Observation>[] = [];
   const abnormal: string[] = [];
   for (const assay of panel?.assays ?? []) {
-    const identifierValue = `${order.id}/${assay.code}`;
+    const identifierValue = `${orderId}/${assay.code}`;
     const fullUrl = `urn:uuid:${stableUuid(system, identifierValue)}`;
-    const span = assay.high - assay.low;
-    // Mostly inside the reference range, sometimes a little outside it.
-    const raw = assay.low - span * 0.15 + measurement(order.id, assay.code) * span * 1.3;
-    const value = Number(raw.toFixed(assay.decimals));
-    const flag = value < assay.low ? 'L' : value > assay.high ? 'H' : 'N';
+    const { observation, flag } = measure(orderId, assay, { system, identifierValue, patient, orderRef, device, at });
     if (flag !== 'N') abnormal.push(`${assay.display.split(' [')[0]} ${flag}`);
-    const observation: Observation = {
-      resourceType: 'Observation',
-      identifier: [{ system, value: identifierValue }],
-      status: 'final',
-      category,
-      code: { coding: [{ system: LOINC, code: assay.code, display: assay.display }], text: assay.display },
-      subject: { reference: patient },
-      basedOn: [{ reference: orderRef }],
-      device: { reference: device },
-      effectiveDateTime: at,
-      issued: at,
-      valueQuantity: { value, unit: assay.unit, system: UCUM, code: assay.unit },
-      interpretation: [{ coding: [{ system: INTERPRETATION, code: flag }] }],
-      referenceRange: [
-        {
-          low: { value: assay.low, unit: assay.unit, system: UCUM, code: assay.unit },
-          high: { value: assay.high, unit: assay.unit, system: UCUM, code: assay.unit },
-        },
-      ],
-    };
     entries.push({
       fullUrl,
       resource: observation,
@@ -291,7 +309,7 @@ export function runOrder(order: ServiceRequest, options: RunOptions = {}): Order
     : `This analyzer has no assay for ${coding?.code ? `${coding.system ?? ''}|${coding.code}` : 'an uncoded order'}; no measurement was made`;
   const report: DiagnosticReport = {
     resourceType: 'DiagnosticReport',
-    identifier: [{ system, value: order.id }],
+    identifier: [{ system, value: orderId }],
     status: 'final',
     category: [
       {
@@ -307,9 +325,9 @@ export function runOrder(order: ServiceRequest, options: RunOptions = {}): Order
     conclusion,
   };
   entries.push({
-    fullUrl: `urn:uuid:${stableUuid(system, order.id)}`,
+    fullUrl: `urn:uuid:${stableUuid(system, orderId)}`,
     resource: report,
-    request: { method: 'POST', url: 'DiagnosticReport', ifNoneExist: identifierQuery(system, order.id) },
+    request: { method: 'POST', url: 'DiagnosticReport', ifNoneExist: identifierQuery(system, orderId) },
   });
 
   const name = panel?.display ?? order.code?.text ?? coding?.display ?? 'unknown test';

@@ -106,9 +106,8 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
   // The outbox first: its lock tells a second process on the same data folder to stop before anything else happens.
   const outbox = openOutbox(config.DEVICE_DATA_DIR, { now });
   log('auth', auth.reason);
-  let client: DeviceClient;
-  try {
-    client = await createDeviceClient({
+  const client = await connectOrReleaseOutbox(outbox, () =>
+    createDeviceClient({
       baseUrl,
       tokenUrl: new URL('oauth2/token', baseUrl).toString(),
       method: config.DEVICE_AUTH_METHOD,
@@ -119,11 +118,8 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
       maxRetries: 0,
       fetch: recorder.fetch,
       log: (line) => log('auth', line),
-    });
-  } catch (error) {
-    outbox.close();
-    throw error;
-  }
+    })
+  );
 
   const waiting = outbox.counts();
   if (waiting.pending > 0 || waiting.failed > 0) {
@@ -159,8 +155,7 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
     ...(options.deviceId ? { deviceId: options.deviceId } : {}),
   });
 
-  let stopped = false;
-  let catchUpTimer: ReturnType<typeof setInterval> | undefined;
+  const lifecycle = createLifecycle({ client, intake, uploader, outbox, log, now, options });
   return {
     config,
     client,
@@ -177,22 +172,59 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
     },
     log,
     status: () => statusSnapshot({ config, auth, client, baseUrl, activity, outbox, uploader, now }),
-    async start() {
-      try {
-        await client.ready();
-        const expires = client.tokenExpiresAt();
-        log(
-          'auth',
-          expires
-            ? `access confirmed; token expires ${new Date(expires).toISOString()} (in ${inTime(expires - now())})`
-            : 'access configured (no token: Basic credentials go with every request)'
-        );
-      } catch (error) {
-        log(
-          'auth',
-          `could not obtain access yet (${(error as Error).message}); results wait in the outbox and are retried`
-        );
-      }
+    start: lifecycle.start,
+    stop: lifecycle.stop,
+  };
+}
+
+/** The outbox is open (and locked) before the client: if the client cannot be made, release the lock again. */
+async function connectOrReleaseOutbox(outbox: Outbox, connect: () => Promise<DeviceClient>): Promise<DeviceClient> {
+  try {
+    return await connect();
+  } catch (error) {
+    outbox.close();
+    throw error;
+  }
+}
+
+type Intake = ReturnType<typeof createIntake>;
+
+interface LifecycleParts {
+  client: DeviceClient;
+  intake: Intake;
+  uploader: Uploader;
+  outbox: Outbox;
+  log: LogLine;
+  now: () => number;
+  options: Pick<DeviceOptions, 'catchUp' | 'catchUpEveryMs'>;
+}
+
+/** Start: confirm access (logged, never thrown), catch up on missed orders, then send what waits. Stop: the reverse. */
+function createLifecycle({ client, intake, uploader, outbox, log, now, options }: LifecycleParts) {
+  let stopped = false;
+  let catchUpTimer: ReturnType<typeof setInterval> | undefined;
+
+  async function confirmAccess(): Promise<void> {
+    try {
+      await client.ready();
+      const expires = client.tokenExpiresAt();
+      log(
+        'auth',
+        expires
+          ? `access confirmed; token expires ${new Date(expires).toISOString()} (in ${inTime(expires - now())})`
+          : 'access configured (no token: Basic credentials go with every request)'
+      );
+    } catch (error) {
+      log(
+        'auth',
+        `could not obtain access yet (${(error as Error).message}); results wait in the outbox and are retried`
+      );
+    }
+  }
+
+  return {
+    async start(): Promise<void> {
+      await confirmAccess();
       if (options.catchUp !== false) {
         const run = () =>
           intake.catchUp().catch((error: unknown) => log('order', `catch-up skipped: ${(error as Error).message}`));
@@ -205,7 +237,7 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
       }
       uploader.kick();
     },
-    async stop(graceMs) {
+    async stop(graceMs?: number): Promise<void> {
       if (stopped) return;
       stopped = true;
       clearInterval(catchUpTimer);

@@ -264,28 +264,74 @@ export function readOutbox(dir: string): { counts: OutboxCounts; pending: Outbox
   };
 }
 
+/** The record that puts an item in the outbox: written on enqueue, and again by compaction. */
+function queuedRecord(
+  item: Pick<OutboxItem, 'id' | 'order' | 'deliveryKey' | 'bundle' | 'summary'>,
+  queuedAt: string
+): LogRecord {
+  return {
+    t: 'queued',
+    id: item.id,
+    order: item.order,
+    ...(item.deliveryKey ? { key: item.deliveryKey } : {}),
+    bundle: item.bundle,
+    summary: item.summary,
+    at: queuedAt,
+  };
+}
+
+/** Replays the journal, cuts a torn last line off, and opens it for appending; releases the lock if that fails. */
+function openJournal(dir: string, file: string, release: () => void): { state: State; fd: number } {
+  try {
+    const replayed = replay(file);
+    const existed = existsSync(file);
+    const fd = openSync(file, 'a');
+    if (replayed.validBytes < replayed.totalBytes) {
+      ftruncateSync(fd, replayed.validBytes);
+      fsyncSync(fd);
+    }
+    if (!existed) fsyncDir(dir);
+    return { state: replayed.state, fd };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** The journal rewritten as the least that gives the same state: a snapshot, then what is still pending or failed. */
+function compactedRecords(state: State, at: string): LogRecord[] {
+  const lines: LogRecord[] = [
+    { t: 'snapshot', sent: state.sent, orders: [...state.orders], keys: [...state.keys], at },
+  ];
+  const items: (OutboxItem | FailedItem)[] = [...state.pending.values(), ...state.failed.values()];
+  for (const item of items) {
+    lines.push(queuedRecord(item, item.queuedAt));
+    if (item.attempts > 0) {
+      lines.push({ t: 'attempt', id: item.id, n: item.attempts, error: item.lastError ?? '', at });
+    }
+    const failed = state.failed.get(item.id);
+    if (failed) lines.push({ t: 'failed', id: item.id, reason: failed.reason, at: failed.failedAt });
+  }
+  return lines;
+}
+
+function writeDurably(path: string, records: LogRecord[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function openOutbox(dir: string, options: OpenOutboxOptions = {}): Outbox {
   const now = options.now ?? Date.now;
   const compactAfter = options.compactAfter ?? 500;
   mkdirSync(dir, { recursive: true });
   const release = options.lock === false ? () => {} : takeLock(dir);
   const file = join(dir, OUTBOX_FILE);
-  let state: State;
-  let fd: number;
-  try {
-    const replayed = replay(file);
-    state = replayed.state;
-    const existed = existsSync(file);
-    fd = openSync(file, 'a');
-    if (replayed.validBytes < replayed.totalBytes) {
-      ftruncateSync(fd, replayed.validBytes);
-      fsyncSync(fd);
-    }
-    if (!existed) fsyncDir(dir);
-  } catch (error) {
-    release();
-    throw error;
-  }
+  let { state, fd } = openJournal(dir, file, release);
 
   const at = () => new Date(now()).toISOString();
   let closed = false;
@@ -297,43 +343,9 @@ export function openOutbox(dir: string, options: OpenOutboxOptions = {}): Outbox
     if (durable) fsyncSync(fd);
   }
 
-  /** The record that puts an item in the outbox: written on enqueue, and again by compaction. */
-  function queuedRecord(
-    item: Pick<OutboxItem, 'id' | 'order' | 'deliveryKey' | 'bundle' | 'summary'>,
-    queuedAt: string
-  ): LogRecord {
-    return {
-      t: 'queued',
-      id: item.id,
-      order: item.order,
-      ...(item.deliveryKey ? { key: item.deliveryKey } : {}),
-      bundle: item.bundle,
-      summary: item.summary,
-      at: queuedAt,
-    };
-  }
-
   function compact(): void {
     const temporary = `${file}.compact.tmp`;
-    const lines: LogRecord[] = [
-      { t: 'snapshot', sent: state.sent, orders: [...state.orders], keys: [...state.keys], at: at() },
-    ];
-    const items: (OutboxItem | FailedItem)[] = [...state.pending.values(), ...state.failed.values()];
-    for (const item of items) {
-      lines.push(queuedRecord(item, item.queuedAt));
-      if (item.attempts > 0) {
-        lines.push({ t: 'attempt', id: item.id, n: item.attempts, error: item.lastError ?? '', at: at() });
-      }
-      const failed = state.failed.get(item.id);
-      if (failed) lines.push({ t: 'failed', id: item.id, reason: failed.reason, at: failed.failedAt });
-    }
-    const tmpFd = openSync(temporary, 'w');
-    try {
-      writeSync(tmpFd, lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
-      fsyncSync(tmpFd);
-    } finally {
-      closeSync(tmpFd);
-    }
+    writeDurably(temporary, compactedRecords(state, at()));
     closeSync(fd);
     renameSync(temporary, file);
     fsyncDir(dir);

@@ -54,188 +54,223 @@ export interface Uploader {
   stop(graceMs?: number): Promise<void>;
 }
 
+export function createUploader(options: UploaderOptions): Uploader {
+  return new OutboxUploader(options);
+}
+
 /**
  * Drains the outbox: one transaction at a time, several results per transaction when several wait (batching).
  * Retryable failures pause the whole uploader with exponential back-off and jitter (an outage affects every result
  * alike). A batch Medplum refuses is split so one bad result cannot hold back the others; a single refused result
  * is moved aside (kept on disk) instead of being retried forever.
  */
-export function createUploader(options: UploaderOptions): Uploader {
-  const { outbox, send } = options;
-  const maxBatch = Math.max(1, options.maxBatch ?? 20);
-  const linger = options.lingerMs ?? 20;
-  const now = options.now ?? Date.now;
-  const emit = options.onEvent ?? (() => {});
+class OutboxUploader implements Uploader {
+  private readonly outbox: Outbox;
+  private readonly send: SendTransaction;
+  private readonly maxBatch: number;
+  private readonly linger: number;
+  private readonly now: () => number;
+  private readonly emit: (event: UploadEvent) => void;
+  private readonly backoff: BackoffOptions | undefined;
 
-  let stopped = false;
-  let running: Promise<void> | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let timerAt = 0;
-  let failures = 0;
-  let pausedUntil = 0;
-  const isolated = new Set<string>();
-  let waiters: (() => void)[] = [];
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = 0;
+  private failures = 0;
+  private pausedUntil = 0;
+  /** Results of a refused batch, now sent one by one to find the one Medplum refuses. */
+  private readonly isolated = new Set<string>();
+  private waiters: (() => void)[] = [];
 
-  function notify(): void {
-    const current = waiters;
-    waiters = [];
+  constructor(options: UploaderOptions) {
+    this.outbox = options.outbox;
+    this.send = options.send;
+    this.maxBatch = Math.max(1, options.maxBatch ?? 20);
+    this.linger = options.lingerMs ?? 20;
+    this.now = options.now ?? Date.now;
+    this.emit = options.onEvent ?? (() => {});
+    this.backoff = options.backoff;
+  }
+
+  kick(): void {
+    if (this.stopped || this.running) return;
+    if (this.pausedUntil > this.now()) return; // Medplum is away; the back-off timer will come back for it
+    this.schedule(this.linger);
+  }
+
+  whenEmpty(): Promise<void> {
+    return this.waitFor(() => this.outbox.pending().length === 0);
+  }
+
+  idle(): Promise<void> {
+    return this.waitFor(() => this.isIdle() && !this.timerDueNow());
+  }
+
+  state(): UploaderState {
+    return { running: this.running !== undefined, failures: this.failures, pausedUntil: this.pausedUntil };
+  }
+
+  async stop(graceMs = 5_000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running) {
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.running, new Promise<void>((resolve) => (grace = setTimeout(resolve, graceMs)))]);
+      clearTimeout(grace);
+    }
+    this.notify();
+  }
+
+  private waitFor(condition: () => boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = () => {
+        if (condition()) resolve();
+        else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  private notify(): void {
+    const current = this.waiters;
+    this.waiters = [];
     for (const waiter of current) waiter();
   }
 
-  function schedule(delay: number): void {
-    if (stopped) return;
-    const at = now() + Math.max(0, delay);
-    if (timer && timerAt <= at) return;
-    if (timer) clearTimeout(timer);
-    timerAt = at;
-    timer = setTimeout(
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    const at = this.now() + Math.max(0, delay);
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
       () => {
-        timer = undefined;
-        start();
+        this.timer = undefined;
+        this.start();
       },
       Math.max(0, delay)
     );
   }
 
-  function start(): void {
-    if (stopped || running) return;
-    running = loop()
+  private start(): void {
+    if (this.stopped || this.running) return;
+    this.running = this.loop()
       .catch((error: unknown) => {
         // The outbox itself failed (disk full, folder gone): nothing was lost that is not on disk; try again later.
-        failures++;
-        const delayMs = backoffDelay(failures, options.backoff);
-        pausedUntil = now() + delayMs;
-        emit({ type: 'retry', items: [], error: `outbox: ${(error as Error).message}`, attempt: failures, delayMs });
+        const delayMs = this.pause();
+        this.emit({
+          type: 'retry',
+          items: [],
+          error: `outbox: ${(error as Error).message}`,
+          attempt: this.failures,
+          delayMs,
+        });
       })
       .finally(() => {
-        running = undefined;
+        this.running = undefined;
         // Work that arrived while the loop was finishing (its kick saw it still running) must not wait for the next one.
-        const t = now();
-        if (!stopped && outbox.pending().length > 0) {
-          if (pausedUntil > t) schedule(pausedUntil - t);
-          else if (outbox.pending().some((item) => item.nextAttemptAt <= t)) schedule(0);
+        const t = this.now();
+        if (!this.stopped && this.outbox.pending().length > 0) {
+          if (this.pausedUntil > t) this.schedule(this.pausedUntil - t);
+          else if (this.outbox.pending().some((item) => item.nextAttemptAt <= t)) this.schedule(0);
         }
-        notify();
+        this.notify();
       });
   }
 
-  function pickBatch(due: OutboxItem[]): OutboxItem[] {
-    const single = due.find((item) => isolated.has(item.id));
-    if (single) return [single];
-    return due.filter((item) => !isolated.has(item.id)).slice(0, maxBatch);
+  /** One more retryable failure: pause everything for the back-off delay, which it returns. */
+  private pause(): number {
+    this.failures++;
+    const delayMs = backoffDelay(this.failures, this.backoff);
+    this.pausedUntil = this.now() + delayMs;
+    return delayMs;
   }
 
-  async function loop(): Promise<void> {
-    while (!stopped) {
-      const t = now();
-      if (pausedUntil > t) {
-        schedule(pausedUntil - t);
+  private pickBatch(due: OutboxItem[]): OutboxItem[] {
+    const single = due.find((item) => this.isolated.has(item.id));
+    if (single) return [single];
+    return due.filter((item) => !this.isolated.has(item.id)).slice(0, this.maxBatch);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const t = this.now();
+      if (this.pausedUntil > t) {
+        this.schedule(this.pausedUntil - t);
         return;
       }
-      const all = outbox.pending();
+      const all = this.outbox.pending();
       if (all.length === 0) return;
       const due = all.filter((item) => item.nextAttemptAt <= t);
       if (due.length === 0) {
-        schedule(Math.min(...all.map((item) => item.nextAttemptAt)) - t);
+        this.schedule(Math.min(...all.map((item) => item.nextAttemptAt)) - t);
         return;
       }
-      const batch = pickBatch(due);
+      const batch = this.pickBatch(due);
       const bundle = batch.length === 1 && batch[0] ? batch[0].bundle : mergeTransactions(batch.map((i) => i.bundle));
-      const started = now();
+      const started = this.now();
       let outcome: SendOutcome;
       try {
-        outcome = await send(bundle);
+        outcome = await this.send(bundle);
       } catch (error) {
         outcome = { ok: false, retryable: true, error: (error as Error).message || String(error) };
       }
-      const ids = batch.map((item) => item.id);
-      if (outcome.ok) {
-        failures = 0;
-        outbox.markSent(ids);
-        for (const id of ids) isolated.delete(id);
-        emit({ type: 'sent', items: batch, created: outcome.created, existing: outcome.existing, ms: now() - started });
-      } else if (outcome.retryable) {
-        failures++;
-        const delayMs = backoffDelay(failures, options.backoff);
-        pausedUntil = now() + delayMs;
-        for (const id of ids) outbox.recordAttempt(id, outcome.error, pausedUntil);
-        emit({
-          type: 'retry',
-          items: batch,
-          error: outcome.error,
-          ...(outcome.status ? { status: outcome.status } : {}),
-          attempt: failures,
-          delayMs,
-        });
-      } else if (batch.length > 1) {
-        failures = 0;
-        for (const id of ids) isolated.add(id);
-        emit({
-          type: 'split',
-          items: batch,
-          error: outcome.error,
-          ...(outcome.status ? { status: outcome.status } : {}),
-        });
-      } else {
-        failures = 0;
-        const [item] = batch;
-        if (item) {
-          outbox.markFailed(item.id, outcome.error);
-          isolated.delete(item.id);
-          emit({ type: 'failed', item, error: outcome.error, ...(outcome.status ? { status: outcome.status } : {}) });
-        }
-      }
-      notify();
+      this.settle(batch, outcome, started);
+      this.notify();
     }
   }
 
-  function isIdle(): boolean {
-    if (running) return false;
-    const t = now();
-    if (pausedUntil > t) return true;
-    return !outbox.pending().some((item) => item.nextAttemptAt <= t) || stopped;
+  /** Records what Medplum answered: sent, retry later (everything waits), split the batch, or move the one result aside. */
+  private settle(batch: OutboxItem[], outcome: SendOutcome, started: number): void {
+    const ids = batch.map((item) => item.id);
+    if (outcome.ok) {
+      this.failures = 0;
+      this.outbox.markSent(ids);
+      for (const id of ids) this.isolated.delete(id);
+      this.emit({
+        type: 'sent',
+        items: batch,
+        created: outcome.created,
+        existing: outcome.existing,
+        ms: this.now() - started,
+      });
+      return;
+    }
+    const status = outcome.status ? { status: outcome.status } : {};
+    if (outcome.retryable) {
+      const delayMs = this.pause();
+      for (const id of ids) this.outbox.recordAttempt(id, outcome.error, this.pausedUntil);
+      this.emit({ type: 'retry', items: batch, error: outcome.error, ...status, attempt: this.failures, delayMs });
+      return;
+    }
+    this.failures = 0;
+    if (batch.length > 1) {
+      for (const id of ids) this.isolated.add(id);
+      this.emit({ type: 'split', items: batch, error: outcome.error, ...status });
+      return;
+    }
+    const [item] = batch;
+    if (item) {
+      this.outbox.markFailed(item.id, outcome.error);
+      this.isolated.delete(item.id);
+      this.emit({ type: 'failed', item, error: outcome.error, ...status });
+    }
   }
 
-  return {
-    kick() {
-      if (stopped || running) return;
-      if (pausedUntil > now()) return; // Medplum is away; the back-off timer will come back for it
-      schedule(linger);
-    },
-    whenEmpty() {
-      return new Promise<void>((resolve) => {
-        const check = () => {
-          if (outbox.pending().length === 0) resolve();
-          else waiters.push(check);
-        };
-        check();
-      });
-    },
-    idle() {
-      return new Promise<void>((resolve) => {
-        const check = () => {
-          if (isIdle() && !timerDueNow()) resolve();
-          else waiters.push(check);
-        };
-        check();
-      });
-    },
-    state: () => ({ running: running !== undefined, failures, pausedUntil }),
-    async stop(graceMs = 5_000) {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      if (running) {
-        let grace: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([running, new Promise<void>((resolve) => (grace = setTimeout(resolve, graceMs)))]);
-        clearTimeout(grace);
-      }
-      notify();
-    },
-  };
+  private isIdle(): boolean {
+    if (this.running) return false;
+    const t = this.now();
+    if (this.pausedUntil > t) return true;
+    return !this.outbox.pending().some((item) => item.nextAttemptAt <= t) || this.stopped;
+  }
 
-  function timerDueNow(): boolean {
+  private timerDueNow(): boolean {
     // A linger timer for fresh work counts as busy; a back-off timer does not.
-    return timer !== undefined && pausedUntil <= now() && outbox.pending().some((item) => item.nextAttemptAt <= now());
+    const t = this.now();
+    return (
+      this.timer !== undefined && this.pausedUntil <= t && this.outbox.pending().some((item) => item.nextAttemptAt <= t)
+    );
   }
 }

@@ -16,6 +16,7 @@ import {
 import type { Bundle, ExtractResource, Reference, Resource, ResourceType } from '@medplum/fhirtypes';
 import type { CredentialMethod, CredentialStrategy } from './credentials.ts';
 import { ON_BEHALF_OF_HEADER, type OnBehalfOfReference, onBehalfOfValue } from './on-behalf-of.ts';
+import { createTokenGate, watchTokenRequests } from './token-gate.ts';
 
 /** The FHIR calls a service client offers, for itself or on behalf of a user. Each call gets its own headers. */
 export interface FhirCalls {
@@ -100,12 +101,6 @@ function isUnauthorized(error: unknown): boolean {
   return outcomeStatus(error) === 401;
 }
 
-function requestUrl(input: Parameters<typeof fetch>[0]): string {
-  if (typeof input === 'string') return input;
-  if (input instanceof URL) return input.toString();
-  return input.url;
-}
-
 /**
  * One long-lived client per ClientApplication. Tokens are reused until `refreshSkewMs` before expiry; concurrent
  * callers share a single token request; a 401 gets one new token and one retry; a 429 from the token endpoint makes
@@ -116,29 +111,13 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
   const strategy = options.credentials;
   const baseUrl = ensureTrailingSlash(options.baseUrl);
   const tokenUrl = options.tokenUrl ?? new URL('oauth2/token', baseUrl).toString();
-  const skew = options.refreshSkewMs ?? 60_000;
-  const now = options.now ?? (() => Date.now());
-  const sleep = options.sleep ?? defaultSleep;
-  const backoffInitial = options.tokenBackoff?.initialMs ?? 1_000;
-  const backoffMax = options.tokenBackoff?.maxMs ?? 30_000;
-  const log = options.log ?? (() => {});
-  const baseFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-
-  let tokenRequestCount = 0;
-  let throttled = false;
-  const countingFetch: typeof fetch = async (input, init) => {
-    const isTokenRequest = requestUrl(input) === tokenUrl;
-    if (isTokenRequest) tokenRequestCount++;
-    const response = await baseFetch(input, init);
-    if (isTokenRequest && response.status === 429) throttled = true;
-    return response;
-  };
+  const tokenTraffic = watchTokenRequests(tokenUrl, options.fetch ?? globalThis.fetch.bind(globalThis));
 
   const medplum = new MedplumClient({
     baseUrl,
     tokenUrl,
     clientId: strategy.clientId,
-    fetch: countingFetch,
+    fetch: tokenTraffic.fetch,
     storage: new ClientStorage(new MemoryStorage()),
     // A shared response cache would hand one user's reads to another; auto-batching would merge their requests.
     cacheTime: 0,
@@ -147,75 +126,18 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     refreshGracePeriod: 0,
     maxRetries: options.maxRetries ?? 2,
   });
-
-  let applied = false;
-  let inflight: Promise<void> | undefined;
-  let notBefore = 0;
-  let failures = 0;
-  let cachedToken: string | undefined;
-  let cachedExpiry: number | undefined;
-  let cachedLifetime: number | undefined;
-
-  function tokenExpiresAt(): number | undefined {
-    const token = medplum.getAccessToken();
-    if (!token) return undefined;
-    if (token !== cachedToken) {
-      cachedToken = token;
-      try {
-        const { exp, iat } = parseJWTPayload(token);
-        cachedExpiry = typeof exp === 'number' ? exp * 1000 : undefined;
-        cachedLifetime = typeof exp === 'number' && typeof iat === 'number' ? (exp - iat) * 1000 : undefined;
-      } catch {
-        cachedExpiry = undefined;
-        cachedLifetime = undefined;
-      }
-    }
-    return cachedExpiry;
-  }
-
-  function login(): Promise<void> {
-    inflight ??= (async () => {
-      const wait = notBefore - now();
-      if (wait > 0) {
-        log(`${strategy.method}: token endpoint throttled, waiting ${wait} ms before asking again`);
-        await sleep(wait);
-      }
-      throttled = false;
-      try {
-        await strategy.apply(medplum, { tokenUrl });
-        applied = true;
-        failures = 0;
-        notBefore = 0;
-        if (strategy.usesTokens) {
-          const exp = tokenExpiresAt();
-          log(`${strategy.method}: new access token${exp ? `, expires ${new Date(exp).toISOString()}` : ''}`);
-        } else {
-          log(strategy.describe());
-        }
-      } catch (error) {
-        if (throttled) {
-          failures++;
-          notBefore = now() + Math.min(backoffMax, backoffInitial * 2 ** (failures - 1));
-        }
-        throw error;
-      }
-    })().finally(() => {
-      inflight = undefined;
-    });
-    return inflight;
-  }
-
-  async function ensureAccess(): Promise<void> {
-    if (!strategy.usesTokens) {
-      if (!applied) await login();
-      return;
-    }
-    const exp = tokenExpiresAt();
-    // Short-lived tokens (tests, strict deployments) renew in their last quarter rather than on every call.
-    const margin = cachedLifetime !== undefined ? Math.min(skew, cachedLifetime / 4) : skew;
-    if (exp !== undefined && now() < exp - margin) return;
-    await login();
-  }
+  const gate = createTokenGate({
+    medplum,
+    strategy,
+    tokenUrl,
+    throttled: tokenTraffic.throttled,
+    refreshSkewMs: options.refreshSkewMs ?? 60_000,
+    backoff: { initialMs: options.tokenBackoff?.initialMs ?? 1_000, maxMs: options.tokenBackoff?.maxMs ?? 30_000 },
+    log: options.log ?? (() => {}),
+    now: options.now ?? (() => Date.now()),
+    sleep: options.sleep ?? defaultSleep,
+  });
+  const { login, ensureAccess } = gate;
 
   async function run<T>(headers: Record<string, string> | undefined, call: (o: MedplumRequestOptions) => Promise<T>) {
     // A fresh options object (and headers object) per call: nothing a concurrent call could see or change.
@@ -271,8 +193,8 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
     method: strategy.method,
     medplum,
     ready: ensureAccess,
-    tokenExpiresAt: () => (strategy.usesTokens ? tokenExpiresAt() : undefined),
-    tokenRequests: () => tokenRequestCount,
+    tokenExpiresAt: () => (strategy.usesTokens ? gate.tokenExpiresAt() : undefined),
+    tokenRequests: tokenTraffic.count,
     onBehalfOf(target) {
       const value = onBehalfOfValue(target);
       return Object.freeze({ ...calls({ [ON_BEHALF_OF_HEADER]: value }), onBehalfOf: value });
