@@ -9,13 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { buildEmulatorSeed } from '@org/auth/provisioning';
+import { signInWithPassword, startSeededEmulator } from '@org/auth/testing';
 import { parseConfig } from '@org/config';
-import { startEmulator } from '@org/medplum-emulator';
 import { deviceConfigSchema } from '../src/config.ts';
 import { createDevice } from '../src/device.ts';
 import { listen } from '../src/server.ts';
-import { modelSchema, orderLabTest, signInPractitioner } from '../test/harness.ts';
+import { orderLabTest } from '../test/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,11 +32,7 @@ const say = (line = '') => {
 
 // Medplum's deliveries go to a sink that accepts everything, so the bench measures uploads only.
 const sink = await listen(() => new Response('ok'), 0);
-const model = parseConfig(modelSchema, {});
-const seed = buildEmulatorSeed(model, {
-  bcryptRounds: 4,
-  webhookUrl: new URL('webhooks/medplum', sink.url).toString(),
-});
+const sinkUrl = new URL('webhooks/medplum', sink.url).toString();
 
 interface Row {
   mode: string;
@@ -49,8 +44,8 @@ interface Row {
 
 /** Each mode gets a fresh emulator with the same seed and the same orders, so neither runs on the other's data. */
 async function measure(mode: string, maxBatch: number): Promise<Row> {
-  const emulator = await startEmulator({ port: 0, seed, log: () => {} });
-  const practitioner = await signInPractitioner(emulator.url, model);
+  const { emulator, options } = await startSeededEmulator({ device: { webhook: { url: sinkUrl } } });
+  const practitioner = await signInWithPassword(emulator.url, { clientId: options.web.clientId, ...options.devUser });
   const work: ServiceRequest[] = [];
   // A CBC for the seed's patient from the seed's analyzer, as the web app orders it.
   for (let i = 0; i < orders; i++) work.push(await orderLabTest({ practitioner }));

@@ -1,10 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
+import type { MedplumClient } from '@medplum/core';
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { authModelSchema, buildEmulatorSeed, SEED_IDS } from '@org/auth/provisioning';
-import { composeSchemas, medplumSchema, parseConfig } from '@org/config';
-import { type RunningEmulator, startEmulator } from '@org/medplum-emulator';
+import { deviceEndpoints, SEED_IDS } from '@org/auth/provisioning';
+import { type SeededEmulator, signInWithPassword, startSeededEmulator } from '@org/auth/testing';
+import type { RunningEmulator } from '@org/medplum-emulator';
 import { createApp } from '../src/app.ts';
 import type { DeviceConfig } from '../src/config.ts';
 import { createDevice, type Device, type DeviceOptions } from '../src/device.ts';
@@ -12,15 +11,12 @@ import { type ListeningServer, listen } from '../src/server.ts';
 import { tempDir, testConfig } from './config.ts';
 
 /**
- * A started emulator seeded with @org/auth's model, and the device listening on a real port that the seed's
- * Subscription endpoint and jwksUri name. Real HTTP both ways, nothing mocked.
+ * The seeded emulator of `@org/auth/testing`, and the device listening on a real port that the seed's Subscription
+ * endpoint and jwksUri name. Real HTTP both ways, nothing mocked.
  *
  * The device's port has to be in the seed before the emulator starts, and the device needs the emulator's URL, so the
  * listener is opened first with its handler bound later.
  */
-
-/** The schemas of the configuration @org/auth's model is built from. */
-export const modelSchema = composeSchemas(medplumSchema, authModelSchema);
 
 export const ANALYZER = SEED_IDS.analyzerDevice;
 export const OTHER_DEVICE = SEED_IDS.otherDevice;
@@ -39,7 +35,6 @@ export interface WorldOptions {
 export interface World {
   emulator: RunningEmulator;
   emulatorPort: number;
-  seed: ReturnType<typeof buildEmulatorSeed>;
   config: DeviceConfig;
   device: Device;
   listener: ListeningServer;
@@ -56,29 +51,29 @@ export interface World {
 
 const quiet = () => {};
 
+async function startEmulatorFor(listener: ListeningServer, options: WorldOptions): Promise<SeededEmulator> {
+  const { webhookUrl, jwksUri } = deviceEndpoints(`http://localhost:${listener.port}/`);
+  return startSeededEmulator(
+    { device: { webhook: { url: webhookUrl }, jwksUri } },
+    {
+      log: options.log ? (line: string) => process.stderr.write(`[emulator] ${line}\n`) : quiet,
+      ...(options.dataFile ? { dataFile: options.dataFile } : {}),
+    }
+  );
+}
+
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   let handler: (request: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
   const listener = await listen((request) => handler(request), 0);
+  const seeded = await startEmulatorFor(listener, options);
+  const emulatorPort = Number(new URL(seeded.emulator.url).port);
 
-  const env = {
+  const config = testConfig({
     DEVICE_WEBHOOK_PORT: String(listener.port),
     DEVICE_AUTH_METHOD: options.authMethod ?? 'client-credentials',
     DEVICE_DATA_DIR: options.deviceDataDir ?? tempDir('device-data-'),
-  };
-  const model = parseConfig(modelSchema, env);
-  // Tokens of one minute: short enough that nothing depends on a long-lived token, long enough for a test.
-  const seed = buildEmulatorSeed(model, { bcryptRounds: 4 });
-  const log = options.log ? (line: string) => process.stderr.write(`[emulator] ${line}\n`) : quiet;
-  const emulatorOptions = {
-    seed,
-    subscriptionRetryDelayMs: 5,
-    log,
-    ...(options.dataFile ? { dataFile: options.dataFile } : {}),
-  };
-  let emulator = await startEmulator({ port: 0, ...emulatorOptions });
-  const emulatorPort = Number(new URL(emulator.url).port);
-
-  const config = testConfig({ ...env, MEDPLUM_BASE_URL: emulator.url });
+    MEDPLUM_BASE_URL: seeded.emulator.url,
+  });
   const deviceLog = options.log
     ? (area: string, message: string) => process.stderr.write(`[device] ${area} ${message}\n`)
     : quiet;
@@ -97,12 +92,12 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   let device = await make();
   await device.start();
 
-  const practitioner = await signInPractitioner(emulator.url, model);
+  const { web, devUser } = seeded.options;
+  const practitioner = await signInWithPassword(seeded.emulator.url, { clientId: web.clientId, ...devUser });
 
   const world: World = {
-    emulator,
+    emulator: seeded.emulator,
     emulatorPort,
-    seed,
     config,
     get device() {
       return device;
@@ -119,39 +114,17 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       await device.start();
       return device;
     },
-    stopEmulator: () => emulator.stop(),
+    stopEmulator: () => seeded.emulator.stop(),
     async startEmulatorAgain() {
-      emulator = await startEmulator({ port: emulatorPort, ...emulatorOptions });
-      world.emulator = emulator;
+      world.emulator = await seeded.startAgain();
     },
     async close() {
       await device.stop(0);
       await listener.close();
-      await emulator.stop();
+      await seeded.emulator.stop();
     },
   };
   return world;
-}
-
-/** The seed's practitioner, signed in to the Medplum at `baseUrl` with email, password and PKCE (S256). */
-export async function signInPractitioner(
-  baseUrl: string,
-  model: { NEXT_PUBLIC_MEDPLUM_CLIENT_ID: string; DEV_PRACTITIONER_EMAIL: string; DEV_PRACTITIONER_PASSWORD: string }
-): Promise<MedplumClient> {
-  // The SDK's own PKCE helper wants `window.crypto` and falls back to `plain` noisily in Node; do S256 here instead.
-  const storage = new ClientStorage(new MemoryStorage());
-  const verifier = randomBytes(48).toString('base64url');
-  storage.setString('codeVerifier', verifier);
-  const client = new MedplumClient({ baseUrl, clientId: model.NEXT_PUBLIC_MEDPLUM_CLIENT_ID, storage });
-  const login = await client.startLogin({
-    email: model.DEV_PRACTITIONER_EMAIL,
-    password: model.DEV_PRACTITIONER_PASSWORD,
-    codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-    codeChallengeMethod: 'S256',
-  });
-  if (!login.code) throw new Error('practitioner sign-in gave no code');
-  await client.processCode(login.code);
-  return client;
 }
 
 /** A clinician orders a lab test from the analyzer (what the web app does). */

@@ -34,7 +34,7 @@ async function statusOf(call: () => Promise<unknown>): Promise<number> {
   }
 }
 
-const ownObservation = (device = ANALYZER): Observation => ({
+const ownObservation = (device: string = ANALYZER): Observation => ({
   resourceType: 'Observation',
   status: 'final',
   code: { text: 'probe' },

@@ -13,9 +13,10 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { SEED_IDS } from '@org/auth/provisioning';
+import { countingFetch } from '@org/auth/testing';
 import { createApp } from '../src/app.ts';
 import { silentLogger } from '../src/log.ts';
-import { countingFetch, MARIA, modelConfig, startSeededEmulator } from '../test/emulator/harness.ts';
+import { MARIA, startEmulatorWithLabResults } from '../test/emulator/harness.ts';
 import { PASSWORD, testConfig } from '../test/helpers.ts';
 
 const { values } = parseArgs({
@@ -67,7 +68,7 @@ async function measure(a: () => Promise<Response>, b: () => Promise<Response>): 
   return [stats(first), stats(second)];
 }
 
-const emulator = await startSeededEmulator();
+const emulator = await startEmulatorWithLabResults();
 const config = testConfig({ MEDPLUM_BASE_URL: emulator.url, LEGACY_DEV_PASSWORD: PASSWORD });
 const counter = countingFetch();
 const app = createApp(config, {
@@ -87,8 +88,8 @@ try {
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
       grant_type: 'client_credentials',
-      client_id: modelConfig.PROXY_MEDPLUM_CLIENT_ID,
-      client_secret: modelConfig.PROXY_MEDPLUM_CLIENT_SECRET,
+      client_id: config.PROXY_MEDPLUM_CLIENT_ID,
+      client_secret: config.PROXY_MEDPLUM_CLIENT_SECRET,
     }),
   });
   const { access_token: token } = (await tokenResponse.json()) as { access_token: string };

@@ -1,8 +1,8 @@
+import { fakeMedplum } from '@org/auth/testing';
 import type { Context } from 'hono';
 import { createApp } from '../src/app.ts';
 import type { ProxySettings } from '../src/config.ts';
 import type { UserSeed } from '../src/users/store.ts';
-import { fakeMedplum } from './fake-medplum.ts';
 import { captureLogs, FAST_SETTINGS, TEST_USERS, testConfig } from './helpers.ts';
 
 export const PATIENT = {
@@ -23,6 +23,14 @@ export const OBSERVATION = {
   meta: { author: { reference: 'ClientApplication/device-client', display: 'Lab analyzer' } },
 };
 
+/** Response headers Medplum might send that the proxy must never pass on to the browser. */
+export const MEDPLUM_ONLY_HEADERS = {
+  'www-authenticate': 'Bearer realm="medplum"',
+  'set-cookie': 'medplum-session=secret; Path=/',
+  ratelimit: '"requests";r=599;t=60',
+  'x-medplum-internal': 'yes',
+} as const;
+
 export interface UnitAppOptions {
   env?: Record<string, string>;
   users?: UserSeed[];
@@ -42,6 +50,7 @@ export interface UnitAppOptions {
 export function unitApp(options: UnitAppOptions = {}) {
   const config = testConfig({ MEDPLUM_BASE_URL: 'http://localhost:8999/', ...options.env });
   const medplum = fakeMedplum({
+    baseUrl: config.MEDPLUM_BASE_URL,
     clientId: config.PROXY_MEDPLUM_CLIENT_ID,
     // What Medplum knows; a test that configures another secret gets refused like a misconfigured proxy.
     clientSecret: options.medplumClientSecret ?? 'dev-only-proxy-client-secret-not-for-production',
@@ -53,6 +62,7 @@ export function unitApp(options: UnitAppOptions = {}) {
       'ProjectMembership/m-recep': { profile: 'Practitioner/p-recep', types: ['Patient'] },
     },
     resources: [PATIENT, OBSERVATION],
+    responseHeaders: MEDPLUM_ONLY_HEADERS,
     ...(options.onBehalfOfRefusal ? { onBehalfOfRefusal: options.onBehalfOfRefusal } : {}),
   });
   const logs = captureLogs();

@@ -19,11 +19,11 @@ const { values } = parseArgs({
 const calls = Number(values.calls);
 const LIFETIME_S = 3;
 
-const env = await startSeededEmulator({ accessTokenLifetimes: { proxy: `${LIFETIME_S}s` } });
+const env = await startSeededEmulator({ proxy: { accessTokenLifetime: `${LIFETIME_S}s` } });
 try {
   const credentials = {
-    clientId: env.config.PROXY_MEDPLUM_CLIENT_ID,
-    clientSecret: env.config.PROXY_MEDPLUM_CLIENT_SECRET,
+    clientId: env.clients.proxy.clientId,
+    clientSecret: env.clients.proxy.clientSecret,
   };
 
   // The service client: one token, then `calls` concurrent calls the moment that token has expired.

@@ -13,10 +13,11 @@ describe('server-only subpaths cannot end up in a browser bundle', () => {
       './device',
       './provisioning',
       './server',
+      './testing',
       './webhooks',
     ]);
     expect(exportsMap['./browser']).toBe('./src/browser/index.ts');
-    for (const subpath of ['./server', './device', './webhooks', './provisioning']) {
+    for (const subpath of ['./server', './device', './webhooks', './provisioning', './testing']) {
       const entry = exportsMap[subpath] as Record<string, string>;
       expect(Object.keys(entry)[0]).toBe('browser');
       expect(entry.browser).toBe('./src/server-only.ts');

@@ -152,9 +152,9 @@ describe('health', () => {
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready' });
-    expect(medplum.tokenRequests()).toBe(1);
+    expect(medplum.tokenRequests()).toHaveLength(1);
     await app.request('/readyz');
-    expect(medplum.tokenRequests()).toBe(1);
+    expect(medplum.tokenRequests()).toHaveLength(1);
   });
 
   it('/readyz is 503 when no token can be obtained (wrong secret)', async () => {

@@ -1,39 +1,38 @@
 /**
- * Integration harness: the real `@org/medplum-emulator` over real HTTP, seeded from `@org/auth/provisioning` (the
- * same seed `pnpm dev` uses), plus lab results posted by the device's own ClientApplication so their attribution is
- * real. The proxy runs in process (`app.request`), its service client talking HTTP to the emulator.
+ * Integration harness: the real `@org/medplum-emulator` over real HTTP, seeded from the auth model
+ * (`@org/auth/testing`, the same seed `pnpm dev` uses), plus lab results posted by the device's own ClientApplication
+ * so their attribution is real. The proxy runs in process (`app.request`), its service client talking HTTP to the
+ * emulator.
  */
 import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
-import { authModelSchema, buildEmulatorSeed, deviceResultSystem, SEED_IDS } from '@org/auth/provisioning';
+import { devAuthModelOptions, deviceResultSystem, SEED_IDS } from '@org/auth/provisioning';
 import { clientCredentials, createServiceClient } from '@org/auth/server';
-import { parseConfig } from '@org/config';
-import { type RunningEmulator, startEmulator } from '@org/medplum-emulator';
+import { countingFetch, startSeededEmulator } from '@org/auth/testing';
+import type { RunningEmulator } from '@org/medplum-emulator';
 import { createApp } from '../../src/app.ts';
 import type { ProxySettings } from '../../src/config.ts';
 import { captureLogs, FAST_SETTINGS, PASSWORD, testConfig } from '../helpers.ts';
 
 export const MARIA = SEED_IDS.patientMaria;
 
-export const modelConfig = parseConfig(authModelSchema, {});
+/** The dev defaults the seed is built from (the same the apps read when nothing is set). */
+export const devModel = devAuthModelOptions();
 
-export async function startSeededEmulator(
+/** The seeded emulator (its seed changed by `changeSeed` first), with the device's lab results for Maria in it. */
+export async function startEmulatorWithLabResults(
   changeSeed: (seed: Bundle) => Bundle = (seed) => seed
 ): Promise<RunningEmulator> {
-  const seed = changeSeed(buildEmulatorSeed(modelConfig, { bcryptRounds: 4 }));
-  const emulator = await startEmulator({ port: 0, seed, log: () => {} });
-  await postLabResults(emulator.url);
+  const { emulator, clients } = await startSeededEmulator({}, { changeSeed });
+  await postLabResults(emulator.url, clients.device);
   return emulator;
 }
 
 /** What the device (apps/device) would post: one Observation and its DiagnosticReport for Maria. */
-async function postLabResults(baseUrl: string): Promise<void> {
-  const device = createServiceClient({
-    baseUrl,
-    credentials: clientCredentials({
-      clientId: modelConfig.DEVICE_MEDPLUM_CLIENT_ID,
-      clientSecret: modelConfig.DEVICE_MEDPLUM_CLIENT_SECRET,
-    }),
-  });
+async function postLabResults(
+  baseUrl: string,
+  deviceClient: { clientId: string; clientSecret: string }
+): Promise<void> {
+  const device = createServiceClient({ baseUrl, credentials: clientCredentials(deviceClient) });
   const analyzer = { reference: `Device/${SEED_IDS.analyzerDevice}` };
   const observation = await device.createResource<Observation>({
     resourceType: 'Observation',
@@ -54,22 +53,6 @@ async function postLabResults(baseUrl: string): Promise<void> {
     result: [{ reference: `Observation/${observation.id}` }],
     conclusion: 'Within normal limits',
   });
-}
-
-/** Counts requests at the HTTP layer, by path. */
-export function countingFetch() {
-  const paths: string[] = [];
-  const fetch: typeof globalThis.fetch = (input, init) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
-    paths.push(new URL(url).pathname);
-    return globalThis.fetch(input, init);
-  };
-  return {
-    fetch,
-    tokenRequests: () => paths.filter((path) => path.endsWith('/oauth2/token')).length,
-    fhirRequests: () => paths.filter((path) => path.includes('/fhir/R4/')).length,
-    all: () => paths.length,
-  };
 }
 
 /** The proxy's own ClientApplication as a bare service client (no on-behalf-of): what the proxy can do by itself. */

@@ -9,13 +9,13 @@ import { refusalOf } from '@org/auth/server';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiHeaders, noteBody, signIn } from '../helpers.ts';
-import { MARIA, proxyAgainst, proxyIdentity, startSeededEmulator } from './harness.ts';
+import { MARIA, proxyAgainst, proxyIdentity, startEmulatorWithLabResults } from './harness.ts';
 
 const MOVED_ID = '0f0e0d0c-0b0a-4909-8807-060504030201';
 let emulator: RunningEmulator;
 
 beforeAll(async () => {
-  emulator = await startSeededEmulator((seed) => ({
+  emulator = await startEmulatorWithLabResults((seed) => ({
     ...seed,
     entry: seed.entry?.map((entry) =>
       entry.resource?.resourceType === 'ProjectMembership' && entry.resource.id === SEED_IDS.practitionerMembership

@@ -9,12 +9,12 @@ import { SEED_IDS } from '@org/auth/provisioning';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiHeaders, noteBody, signIn } from '../helpers.ts';
-import { MARIA, modelConfig, proxyAgainst, proxyIdentity, startSeededEmulator } from './harness.ts';
+import { devModel, MARIA, proxyAgainst, proxyIdentity, startEmulatorWithLabResults } from './harness.ts';
 
 let emulator: RunningEmulator;
 
 beforeAll(async () => {
-  emulator = await startSeededEmulator();
+  emulator = await startEmulatorWithLabResults();
 });
 afterAll(async () => {
   await emulator?.stop();
@@ -99,9 +99,7 @@ describe('proxy ↔ emulator', () => {
     );
     expect(page).toContain('Hemoglobin');
     // The lab result is attributed to the device's ClientApplication, with no on-behalf-of.
-    expect(page).toContain(
-      `data-author="ClientApplication/${modelConfig.DEVICE_MEDPLUM_CLIENT_ID}" data-on-behalf-of=""`
-    );
+    expect(page).toContain(`data-author="ClientApplication/${devModel.device.clientId}" data-on-behalf-of=""`);
   });
 
   it('a user whose policy forbids a resource is refused, although the service identity (admin) can read it', async () => {

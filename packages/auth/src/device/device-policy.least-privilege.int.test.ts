@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/core';
 import type { DiagnosticReport, Observation, Resource, ResourceType, ServiceRequest } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deviceResultSystem, SEED_IDS } from '../ids.ts';
 import { clientCredentials } from '../server/credentials.ts';
 import { refusalOf } from '../server/refusal.ts';
 import { createServiceClient, type ServiceClient } from '../server/service-client.ts';
-import { deviceResultSystem, SEED_IDS } from '../provisioning/ids.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
 import { serveFetch } from '../testing/http-server.ts';
 import { createDeviceClient, type DeviceClient } from './device-client.ts';
@@ -30,14 +30,13 @@ beforeAll(async () => {
   const key = await loadOrCreateDeviceKey(dataDir);
   jwksServer = await serveFetch(() => Response.json(key.jwks));
   env = await startSeededEmulator({
-    deviceJwksUri: `${jwksServer.url}/.well-known/jwks.json`,
-    webhookUrl: `${jwksServer.url}/hook`,
+    device: { jwksUri: `${jwksServer.url}/.well-known/jwks.json`, webhook: { url: `${jwksServer.url}/hook` } },
   });
   admin = createServiceClient({
     baseUrl: env.emulator.url,
     credentials: clientCredentials({
-      clientId: env.config.PROXY_MEDPLUM_CLIENT_ID,
-      clientSecret: env.config.PROXY_MEDPLUM_CLIENT_SECRET,
+      clientId: env.clients.proxy.clientId,
+      clientSecret: env.clients.proxy.clientSecret,
     }),
   });
   const order = (performer: string): ServiceRequest => ({
@@ -78,8 +77,8 @@ function device(method: 'client-credentials' | 'basic' | 'private-key-jwt'): Pro
   return createDeviceClient({
     baseUrl: env.emulator.url,
     method,
-    clientId: env.config.DEVICE_MEDPLUM_CLIENT_ID,
-    clientSecret: env.config.DEVICE_MEDPLUM_CLIENT_SECRET,
+    clientId: env.clients.device.clientId,
+    clientSecret: env.clients.device.clientSecret,
     dataDir,
   });
 }
@@ -104,7 +103,7 @@ describe.each(['client-credentials', 'basic', 'private-key-jwt'] as const)('devi
     expect(orders.map((o) => o.id)).toContain(ownOrder.id);
     expect(orders.map((o) => o.id)).not.toContain(otherOrder.id);
     const created = await client.createResource(observation(analyzer, `${method}-1`));
-    expect(created.meta?.author?.reference).toBe(`ClientApplication/${env.config.DEVICE_MEDPLUM_CLIENT_ID}`);
+    expect(created.meta?.author?.reference).toBe(`ClientApplication/${env.clients.device.clientId}`);
   });
 });
 

@@ -1,11 +1,11 @@
 import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/core';
 import type { Communication } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_IDS } from '../ids.ts';
+import { startSeededEmulator } from '../testing/emulator.ts';
 import { basicAuth, clientCredentials } from './credentials.ts';
 import { refusalOf } from './refusal.ts';
 import { createServiceClient } from './service-client.ts';
-import { SEED_IDS } from '../provisioning/ids.ts';
-import { startSeededEmulator } from '../testing/emulator.ts';
 
 let env: Awaited<ReturnType<typeof startSeededEmulator>>;
 beforeAll(async () => {
@@ -23,8 +23,8 @@ function statusOf(error: unknown): number | undefined {
 
 function proxy(mode: 'token' | 'basic' = 'token') {
   const credentials = {
-    clientId: env.config.PROXY_MEDPLUM_CLIENT_ID,
-    clientSecret: env.config.PROXY_MEDPLUM_CLIENT_SECRET,
+    clientId: env.clients.proxy.clientId,
+    clientSecret: env.clients.proxy.clientSecret,
   };
   return createServiceClient({
     baseUrl: env.emulator.url,
@@ -44,7 +44,7 @@ describe.each(['token', 'basic'] as const)('on-behalf-of against the emulator (%
       status: 'completed',
       payload: [{ contentString: 'written for the practitioner' }],
     });
-    expect(note.meta?.author?.reference).toBe(`ClientApplication/${env.config.PROXY_MEDPLUM_CLIENT_ID}`);
+    expect(note.meta?.author?.reference).toBe(`ClientApplication/${env.clients.proxy.clientId}`);
     expect(note.meta?.onBehalfOf?.reference).toBe(practitioner);
   });
 
@@ -103,8 +103,8 @@ describe('on-behalf-of needs an admin membership', () => {
     const device = createServiceClient({
       baseUrl: env.emulator.url,
       credentials: clientCredentials({
-        clientId: env.config.DEVICE_MEDPLUM_CLIENT_ID,
-        clientSecret: env.config.DEVICE_MEDPLUM_CLIENT_SECRET,
+        clientId: env.clients.device.clientId,
+        clientSecret: env.clients.device.clientSecret,
       }),
     });
     const error = await device

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { fakeMedplum } from '../testing/fake-medplum.ts';
 import { basicAuth, clientCredentials } from './credentials.ts';
 import { onBehalfOfValue } from './on-behalf-of.ts';
 import { createServiceClient } from './service-client.ts';
-import { fakeMedplum } from '../testing/fake-medplum.ts';
 
 describe('on-behalf-of never bleeds between concurrent requests', () => {
   it('each request carries exactly its own user (or none for the service itself)', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { fakeMedplum } from '../testing/fake-medplum.ts';
 import { clientCredentials } from './credentials.ts';
 import { createServiceClient } from './service-client.ts';
-import { fakeMedplum } from '../testing/fake-medplum.ts';
 
 describe('back-off after the token endpoint answers 429', () => {
   function setup() {

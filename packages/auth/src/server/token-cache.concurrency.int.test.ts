@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clientCredentials } from './credentials.ts';
-import { createServiceClient } from './service-client.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
 import { countingFetch } from '../testing/http-server.ts';
+import { clientCredentials } from './credentials.ts';
+import { createServiceClient } from './service-client.ts';
 
 // Integration: the real SDK against the started emulator over real HTTP; token requests are counted at fetch level.
 let env: Awaited<ReturnType<typeof startSeededEmulator>>;
@@ -22,8 +22,8 @@ function proxyClient() {
   const client = createServiceClient({
     baseUrl: env.emulator.url,
     credentials: clientCredentials({
-      clientId: env.config.PROXY_MEDPLUM_CLIENT_ID,
-      clientSecret: env.config.PROXY_MEDPLUM_CLIENT_SECRET,
+      clientId: env.clients.proxy.clientId,
+      clientSecret: env.clients.proxy.clientSecret,
     }),
     fetch: counter.fetch,
   });
@@ -65,7 +65,7 @@ describe('server client against the emulator: one token request', () => {
     const client = createServiceClient({
       baseUrl: env.emulator.url,
       credentials: clientCredentials({
-        clientId: env.config.PROXY_MEDPLUM_CLIENT_ID,
+        clientId: env.clients.proxy.clientId,
         clientSecret: 'wrong-secret-0123456789',
       }),
       fetch: counter.fetch,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeMedplum } from '../testing/fake-medplum.ts';
 import { clientCredentials } from './credentials.ts';
 import { createServiceClient } from './service-client.ts';
-import { fakeMedplum } from '../testing/fake-medplum.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 

@@ -1,8 +1,8 @@
 import { generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { fakeMedplum } from '../testing/fake-medplum.ts';
 import { clientCredentials, privateKeyJwt } from './credentials.ts';
 import { createServiceClient } from './service-client.ts';
-import { fakeMedplum } from '../testing/fake-medplum.ts';
 
 /** A fake Medplum, and a service client of it that has signed in with the given credentials. */
 async function readyClient(method: 'client_credentials' | 'private_key_jwt') {

@@ -1,6 +1,6 @@
 import { ClientStorage, MemoryStorage } from '@medplum/core';
 import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
-import { type BrowserAuth, createBrowserAuth, type PublicAuthConfig } from '../browser/browser-auth.ts';
+import { type BrowserAuth, type BrowserAuthOptions, createBrowserAuth } from '../browser/browser-auth.ts';
 import { startSeededEmulator } from './emulator.ts';
 
 /** The web app's origin in tests: the browser is sent back to `${CALLBACK_ORIGIN}/auth/callback`. */
@@ -21,19 +21,14 @@ export function stubBrowserWindow(): void {
 }
 
 /** A browser auth against the Medplum at `baseUrl`, with in-memory storage, at {@link CALLBACK_ORIGIN}. */
-export function browserAuthOn(baseUrl: string, config: Omit<PublicAuthConfig, 'NEXT_PUBLIC_MEDPLUM_BASE_URL'>) {
-  return createBrowserAuth(
-    {
-      NEXT_PUBLIC_MEDPLUM_BASE_URL: baseUrl,
-      NEXT_PUBLIC_MEDPLUM_CLIENT_ID: config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID,
-      NEXT_PUBLIC_IDP_AUTHORIZE_URL: config.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
-      NEXT_PUBLIC_IDP_CLIENT_ID: config.NEXT_PUBLIC_IDP_CLIENT_ID,
-    },
-    {
-      storage: new ClientStorage(new MemoryStorage()),
-      location: { origin: CALLBACK_ORIGIN, search: '', assign: () => {} },
-    }
-  );
+export function browserAuthOn(baseUrl: string, options: Pick<BrowserAuthOptions, 'clientId' | 'externalAuth'>) {
+  return createBrowserAuth({
+    baseUrl,
+    clientId: options.clientId,
+    ...(options.externalAuth ? { externalAuth: options.externalAuth } : {}),
+    storage: new ClientStorage(new MemoryStorage()),
+    location: { origin: CALLBACK_ORIGIN, search: '', assign: () => {} },
+  });
 }
 
 type SeededEmulator = Awaited<ReturnType<typeof startSeededEmulator>>;
@@ -42,7 +37,7 @@ type SeededEmulator = Awaited<ReturnType<typeof startSeededEmulator>>;
  * Setup of a browser integration test file: one seeded emulator for the file (started in beforeAll, stopped in
  * afterAll), the browser stubbed before each test, and `browser()` for a fresh browser auth against the emulator.
  */
-export function seededBrowserSuite(overrides: Partial<Omit<PublicAuthConfig, 'NEXT_PUBLIC_MEDPLUM_BASE_URL'>> = {}): {
+export function seededBrowserSuite(): {
   readonly env: SeededEmulator;
   browser(): BrowserAuth;
 } {
@@ -62,6 +57,12 @@ export function seededBrowserSuite(overrides: Partial<Omit<PublicAuthConfig, 'NE
     get env() {
       return env();
     },
-    browser: () => browserAuthOn(env().emulator.url, { ...env().config, ...overrides }),
+    browser: () => {
+      const { web, externalIdp } = env().options;
+      return browserAuthOn(env().emulator.url, {
+        clientId: web.clientId,
+        externalAuth: { authorizeUrl: externalIdp.authorizeUrl, clientId: externalIdp.clientId },
+      });
+    },
   };
 }

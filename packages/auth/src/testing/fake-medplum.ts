@@ -1,6 +1,8 @@
 /**
- * Unit-test double of Medplum's HTTP surface (token endpoint, /auth/me, FHIR) as a `fetch` function. Only for unit
- * tests; integration tests use the emulator over real HTTP.
+ * Unit-test double of Medplum's HTTP surface as a `fetch` function: the token endpoint, /auth/me and a small FHIR
+ * store. It stamps `meta.author` / `meta.onBehalfOf` the way Medplum does and, given `members`, stands in for access
+ * policies with a per-membership list of resource types. Only for unit tests; integration tests use the emulator over
+ * real HTTP.
  */
 export interface RecordedRequest {
   method: string;
@@ -9,20 +11,62 @@ export interface RecordedRequest {
   body: string | undefined;
 }
 
+export interface FakeMember {
+  /** `Practitioner/<id>`: what Medplum writes into `meta.onBehalfOf`. */
+  profile: string;
+  /** Resource types this membership may use (any interaction). */
+  types: string[];
+}
+
+export type FakeResource = { resourceType: string; id: string; [key: string]: unknown };
+
 export interface FakeMedplumOptions {
   baseUrl?: string;
   clientId?: string;
+  /** When set, token requests (and Basic) with another secret are refused as Medplum does; otherwise any secret. */
+  clientSecret?: string;
   /** Access-token lifetime in seconds. */
   lifetimeSeconds?: number;
+  /**
+   * On-behalf-of targets Medplum knows, keyed by `ProjectMembership/<id>`. When given, any other target is refused
+   * and each member may only use its `types`; when absent, every target is accepted and recorded as given.
+   */
+  members?: Record<string, FakeMember>;
+  /** The store's contents. When given, a read of anything else is 404; when absent, every read finds a stub. */
+  resources?: FakeResource[];
+  /**
+   * How an on-behalf-of target it does not know is refused: `'current'` as current Medplum servers (400 invalid
+   * "Authentication error"), `'legacy'` as earlier releases (403 forbidden). Default current.
+   */
+  onBehalfOfRefusal?: 'current' | 'legacy';
+  /** Extra headers on every response (e.g. ones a proxy must not pass on). */
+  responseHeaders?: Record<string, string>;
 }
 
-function b64url(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function outcome(id: string | undefined, code: string, text: string, diagnostics?: string) {
+  return {
+    resourceType: 'OperationOutcome',
+    ...(id ? { id } : {}),
+    issue: [{ severity: 'error', code, details: { text }, ...(diagnostics ? { diagnostics } : {}) }],
+  };
 }
+
+// The OperationOutcomes Medplum answers with (packages/core/src/outcomes.ts: unauthorized, forbidden, notFound,
+// tooManyRequests) and the current on-behalf-of refusal (packages/server/src/oauth/middleware.ts).
+const UNAUTHORIZED = outcome('unauthorized', 'login', 'Unauthorized');
+const FORBIDDEN = outcome('forbidden', 'forbidden', 'Forbidden');
+const NOT_FOUND = outcome('not-found', 'not-found', 'Not found');
+const TOO_MANY_REQUESTS = outcome('too-many-requests', 'throttled', 'Too Many Requests');
+const ON_BEHALF_OF_REFUSED = outcome(undefined, 'invalid', 'Authentication error', 'Forbidden');
 
 export function fakeMedplum(options: FakeMedplumOptions = {}) {
   const baseUrl = options.baseUrl ?? 'https://medplum.test/';
   const clientId = options.clientId ?? 'client-1';
+  const lifetime = options.lifetimeSeconds ?? 3600;
+  const store = new Map<string, Record<string, unknown>>();
+  for (const resource of options.resources ?? []) store.set(`${resource.resourceType}/${resource.id}`, resource);
   const requests: RecordedRequest[] = [];
   const issued = new Set<string>();
   let serial = 0;
@@ -31,101 +75,122 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
   let fhirAlwaysUnauthorized = false;
   let tokenGate: Promise<void> | undefined;
 
-  function json(body: unknown, status = 200): Response {
-    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/fhir+json' } });
+  const json = (body: unknown, status = 200) =>
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/fhir+json', ...options.responseHeaders },
+    });
+
+  const secretAccepted = (secret: string | null) =>
+    options.clientSecret === undefined || secret === options.clientSecret;
+
+  async function token(body: string | undefined): Promise<Response> {
+    if (tokenGate) await tokenGate;
+    if (tokenStatus === 429) return json(TOO_MANY_REQUESTS, 429);
+    const form = new URLSearchParams(body);
+    const known = form.get('client_id') === clientId || form.has('client_assertion');
+    if (tokenStatus || !known || (!form.has('client_assertion') && !secretAccepted(form.get('client_secret')))) {
+      return json({ error: 'invalid_request', error_description: 'Invalid secret' }, tokenStatus ?? 400);
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({
+      login_id: `login-${++serial}`,
+      client_id: clientId,
+      sub: clientId,
+      profile: `ClientApplication/${clientId}`,
+      iat: now,
+      exp: now + lifetime,
+    })}.sig`;
+    issued.add(accessToken);
+    return json({
+      token_type: 'Bearer',
+      access_token: accessToken,
+      expires_in: lifetime,
+      project: { reference: 'Project/p1' },
+      profile: { reference: `ClientApplication/${clientId}` },
+    });
+  }
+
+  function authorized(header: string): boolean {
+    if (header.startsWith('Bearer ')) return issued.has(header.slice(7));
+    if (!header.startsWith('Basic ')) return false;
+    const [id, secret] = Buffer.from(header.slice(6), 'base64').toString().split(':');
+    return id === clientId && secretAccepted(secret ?? null);
+  }
+
+  function fhir(request: RecordedRequest): Response {
+    const { method, url, headers, body } = request;
+    const [type = '', id] = url.pathname.slice('/fhir/R4/'.length).split('/');
+    const onBehalfOf = headers.get('x-medplum-on-behalf-of');
+    const member = onBehalfOf ? options.members?.[onBehalfOf] : undefined;
+    if (onBehalfOf && options.members && !member) {
+      return options.onBehalfOfRefusal === 'legacy' ? json(FORBIDDEN, 403) : json(ON_BEHALF_OF_REFUSED, 400);
+    }
+    if (member && !member.types.includes(type)) return json(FORBIDDEN, 403);
+    const actingFor = member?.profile ?? onBehalfOf;
+
+    if (method === 'GET' && id) {
+      const found = store.get(`${type}/${id}`) ?? (options.resources ? undefined : { resourceType: type, id });
+      return found ? json(found) : json(NOT_FOUND, 404);
+    }
+    if (method === 'GET') {
+      const subject = url.searchParams.get('subject');
+      const matches = [...store.values()].filter(
+        (r) => r.resourceType === type && (!subject || (r.subject as { reference?: string })?.reference === subject)
+      );
+      return json({
+        resourceType: 'Bundle',
+        type: 'searchset',
+        total: matches.length,
+        entry: matches.map((resource) => ({ resource })),
+      });
+    }
+    if (method === 'POST' && !id) {
+      const resource = JSON.parse(body ?? '{}') as Record<string, unknown>;
+      const created = {
+        ...resource,
+        id: `${type.toLowerCase()}-${++serial}`,
+        meta: {
+          versionId: '1',
+          lastUpdated: new Date().toISOString(),
+          author: { reference: `ClientApplication/${clientId}` },
+          ...(actingFor ? { onBehalfOf: { reference: actingFor } } : {}),
+        },
+      };
+      store.set(`${type}/${created.id}`, created);
+      return json(created, 201);
+    }
+    return json(NOT_FOUND, 404);
   }
 
   const fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input : input.url);
-    const headers = new Headers(init?.headers);
-    const body = typeof init?.body === 'string' ? init.body : undefined;
-    const method = init?.method ?? 'GET';
-    requests.push({ method, url, headers, body });
+    const request: RecordedRequest = {
+      method: init?.method ?? 'GET',
+      url,
+      headers: new Headers(init?.headers),
+      body: typeof init?.body === 'string' ? init.body : undefined,
+    };
+    requests.push(request);
     const path = url.pathname;
+    if (path === '/oauth2/token') return token(request.body);
 
-    if (path === '/oauth2/token') {
-      if (tokenGate) await tokenGate;
-      if (tokenStatus) {
-        return tokenStatus === 429
-          ? json(
-              {
-                resourceType: 'OperationOutcome',
-                id: 'too-many-requests',
-                issue: [{ severity: 'error', code: 'throttled', details: { text: 'Too Many Requests' } }],
-              },
-              429
-            )
-          : json({ error: 'invalid_request', error_description: 'Invalid secret' }, tokenStatus);
-      }
-      const now = Math.floor(Date.now() / 1000);
-      const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({
-        login_id: `login-${++serial}`,
-        client_id: clientId,
-        sub: clientId,
-        profile: `ClientApplication/${clientId}`,
-        iat: now,
-        exp: now + (options.lifetimeSeconds ?? 3600),
-        n: serial,
-      })}.sig`;
-      issued.add(token);
-      return json({
-        token_type: 'Bearer',
-        access_token: token,
-        expires_in: options.lifetimeSeconds ?? 3600,
-        project: { reference: 'Project/p1' },
-        profile: { reference: `ClientApplication/${clientId}` },
-      });
-    }
-
-    const auth = headers.get('authorization') ?? '';
-    const bearer = auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
-    const basicOk = auth.startsWith('Basic ');
-    const valid = basicOk || (bearer !== undefined && issued.has(bearer));
-    const fhir = path.startsWith('/fhir/');
-    if (!valid || (fhir && fhirAlwaysUnauthorized) || (fhir && fhirUnauthorizedOnce > 0)) {
-      if (fhir && fhirUnauthorizedOnce > 0) fhirUnauthorizedOnce--;
-      return json(
-        {
-          resourceType: 'OperationOutcome',
-          id: 'unauthorized',
-          issue: [{ severity: 'error', code: 'login', details: { text: 'Unauthorized' } }],
-        },
-        401
-      );
+    const isFhir = path.startsWith('/fhir/');
+    const refuseFhir = isFhir && (fhirAlwaysUnauthorized || fhirUnauthorizedOnce > 0);
+    if (!authorized(request.headers.get('authorization') ?? '') || refuseFhir) {
+      if (isFhir && fhirUnauthorizedOnce > 0) fhirUnauthorizedOnce--;
+      return json(UNAUTHORIZED, 401);
     }
     if (path === '/auth/me') {
       return json({
         profile: { resourceType: 'ClientApplication', id: clientId },
         project: { resourceType: 'Project', id: 'p1' },
-        membership: { resourceType: 'ProjectMembership', id: 'm1' },
+        membership: { resourceType: 'ProjectMembership', id: 'm1', admin: true },
         config: { resourceType: 'UserConfiguration' },
         accessPolicy: { resourceType: 'AccessPolicy' },
       });
     }
-    if (path.startsWith('/fhir/R4/')) {
-      const [type, id] = path.slice('/fhir/R4/'.length).split('/');
-      const onBehalfOf = headers.get('x-medplum-on-behalf-of') ?? undefined;
-      if (method === 'GET' && id)
-        return json({
-          resourceType: type,
-          id,
-          meta: { onBehalfOf: onBehalfOf ? { reference: onBehalfOf } : undefined },
-        });
-      if (method === 'GET') return json({ resourceType: 'Bundle', type: 'searchset', entry: [] });
-      const resource = body ? JSON.parse(body) : {};
-      return json(
-        {
-          ...resource,
-          id: `id-${requests.length}`,
-          meta: { onBehalfOf: onBehalfOf ? { reference: onBehalfOf } : undefined },
-        },
-        201
-      );
-    }
-    return json(
-      { resourceType: 'OperationOutcome', id: 'not-found', issue: [{ severity: 'error', code: 'not-found' }] },
-      404
-    );
+    return path.startsWith('/fhir/R4/') ? fhir(request) : json(NOT_FOUND, 404);
   };
 
   return {
@@ -133,10 +198,12 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
     clientId,
     fetch,
     requests,
+    store,
     tokenRequests: () => requests.filter((r) => r.url.pathname === '/oauth2/token'),
     fhirRequests: () => requests.filter((r) => r.url.pathname.startsWith('/fhir/')),
     /** Every issued token stops being accepted (as after a server-side revocation). */
     revokeAll: () => issued.clear(),
+    /** Token requests answer this status (429: Medplum's rate-limit outcome; others: "Invalid secret"). */
     failTokenRequestsWith: (status: number | undefined) => {
       tokenStatus = status;
     },

@@ -35,13 +35,23 @@ export async function serveFetch(
   };
 }
 
-/** A fetch that counts requests per URL path before handing them to the real fetch. */
+/**
+ * A fetch that records the path of every request before handing it to the real fetch: how many token requests and
+ * FHIR calls a client really made, counted at the HTTP layer.
+ */
 export function countingFetch(base: typeof fetch = globalThis.fetch) {
-  const counts = new Map<string, number>();
+  const paths: string[] = [];
   const wrapped: typeof fetch = (input, init) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input : input.url);
-    counts.set(url.pathname, (counts.get(url.pathname) ?? 0) + 1);
+    paths.push(url.pathname);
     return base(input, init);
   };
-  return { fetch: wrapped, count: (path: string) => counts.get(path) ?? 0 };
+  return {
+    fetch: wrapped,
+    /** Requests to exactly this path. */
+    count: (path: string) => paths.filter((p) => p === path).length,
+    tokenRequests: () => paths.filter((p) => p.endsWith('/oauth2/token')).length,
+    fhirRequests: () => paths.filter((p) => p.includes('/fhir/R4/')).length,
+    all: () => paths.length,
+  };
 }

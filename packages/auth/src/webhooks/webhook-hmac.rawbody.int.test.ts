@@ -1,9 +1,9 @@
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_IDS } from '../ids.ts';
 import { clientCredentials } from '../server/credentials.ts';
 import { createServiceClient } from '../server/service-client.ts';
-import { SEED_IDS } from '../provisioning/ids.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
 import { serveFetch } from '../testing/http-server.ts';
 import { createMemoryDeliveryLedger } from './ledger.ts';
@@ -38,7 +38,7 @@ beforeAll(async () => {
     }
   );
   inbox = await serveFetch(app.fetch);
-  env = await startSeededEmulator({ webhookUrl: `${inbox.url}/webhooks/medplum` });
+  env = await startSeededEmulator({ device: { webhook: { url: `${inbox.url}/webhooks/medplum` } } });
 });
 afterAll(async () => {
   await env?.emulator.stop();
@@ -57,8 +57,8 @@ describe('rest-hook verification against real deliveries', () => {
     const proxy = createServiceClient({
       baseUrl: env.emulator.url,
       credentials: clientCredentials({
-        clientId: env.config.PROXY_MEDPLUM_CLIENT_ID,
-        clientSecret: env.config.PROXY_MEDPLUM_CLIENT_SECRET,
+        clientId: env.clients.proxy.clientId,
+        clientSecret: env.clients.proxy.clientSecret,
       }),
     });
     order = await proxy

@@ -1,6 +1,6 @@
-import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { startEmulator } from '@org/medplum-emulator';
+import { signInAsClient } from '../../testing/sign-in.ts';
 
 /** A client application that provisioning signs in as in tests: a project admin, without an access policy. */
 export interface ProjectAdmin {
@@ -40,17 +40,13 @@ export function projectAdminEntries(projectId: string, admin: ProjectAdmin): Bun
 /** Starts the emulator (free port) with `seed`, and a client signed in to it as `admin` (client credentials). */
 export async function startEmulatorAsAdmin(seed: Bundle, admin: ProjectAdmin) {
   const emulator = await startEmulator({ port: 0, seed, authRateLimit: 100_000, log: () => {} });
-  const client = new MedplumClient({
-    baseUrl: emulator.url,
-    clientId: admin.clientId,
-    storage: new ClientStorage(new MemoryStorage()),
-    cacheTime: 0,
-  });
   try {
-    await client.startClientLogin(admin.clientId, admin.secret);
+    return {
+      emulator,
+      admin: await signInAsClient(emulator.url, { clientId: admin.clientId, clientSecret: admin.secret }),
+    };
   } catch (error) {
     await emulator.stop();
     throw error;
   }
-  return { emulator, admin: client };
 }

@@ -1,0 +1,17 @@
+/**
+ * `@org/auth/testing`: test support for this package and the apps built on it, so none of them keeps its own copy.
+ * A fake Medplum for unit tests, the real emulator seeded from the auth model for integration tests (its package,
+ * `@org/medplum-emulator`, must be installed as a development dependency), sign-in helpers, and a counting fetch.
+ * Test code only: a check in `package-exports.server-only.test.ts` fails when non-test source imports it.
+ */
+
+export { type SeededEmulator, type SeededEmulatorOptions, startSeededEmulator } from './emulator.ts';
+export {
+  type FakeMedplumOptions,
+  type FakeMember,
+  type FakeResource,
+  fakeMedplum,
+  type RecordedRequest,
+} from './fake-medplum.ts';
+export { countingFetch, serveFetch } from './http-server.ts';
+export { signInAsClient, signInWithPassword } from './sign-in.ts';
