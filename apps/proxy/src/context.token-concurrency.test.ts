@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { apiHeaders, signIn } from '../../test/helpers.ts';
-import { unitApp } from '../../test/unit-app.ts';
+import { apiHeaders, signIn } from '../test/helpers.ts';
+import { unitApp } from '../test/unit-app.ts';
 
 const LONG_SESSIONS = {
   sessionIdleMs: 24 * 3_600_000,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signClientAssertion } from '../server/client-assertion.ts';
-import { type DeviceKey, loadOrCreateDeviceKey } from './device-key.ts';
+import { type DeviceKey, loadOrCreateDeviceKey } from '../device/device-key.ts';
+import { signClientAssertion } from './client-assertion.ts';
 
 const tokenUrl = 'http://localhost:8103/oauth2/token';
 const clientId = 'bd3c6f1b-133e-4c39-afbf-b2607e82c0d8';

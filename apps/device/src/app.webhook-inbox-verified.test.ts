@@ -10,7 +10,7 @@ import type { SendTransaction } from './uploader.ts';
 /**
  * The inbox in-process (app.request, no socket, no Medplum): only a verified delivery is run and queued, a
  * redelivery is recognised, and every refusal leaves the outbox untouched. The same properties are checked against
- * the emulator's real deliveries in test/webhook.int.test.ts.
+ * the emulator's real deliveries in test/device.webhook.int.test.ts.
  */
 const devices: Device[] = [];
 afterEach(async () => {
