@@ -1,5 +1,5 @@
 import type { DiagnosticReport, Observation, ServiceRequest } from '@medplum/fhirtypes';
-import { deviceResultSystem } from '@org/auth/provisioning';
+import { deviceResultSystem } from '@org/auth/ids';
 import { describe, expect, it } from 'vitest';
 import { identifierQuery, mergeTransactions, OrderRejected, runOrder } from './analyzer.ts';
 

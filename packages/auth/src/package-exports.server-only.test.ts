@@ -11,12 +11,15 @@ describe('server-only subpaths cannot end up in a browser bundle', () => {
     expect(Object.keys(exportsMap).sort()).toEqual([
       './browser',
       './device',
+      './ids',
       './provisioning',
       './server',
       './testing',
       './webhooks',
     ]);
     expect(exportsMap['./browser']).toBe('./src/browser/index.ts');
+    // Constants only (ids.test.ts checks it imports nothing), so browser code may use it too.
+    expect(exportsMap['./ids']).toBe('./src/ids.ts');
     for (const subpath of ['./server', './device', './webhooks', './provisioning', './testing']) {
       const entry = exportsMap[subpath] as Record<string, string>;
       expect(Object.keys(entry)[0]).toBe('browser');

@@ -4,7 +4,7 @@
  * identity itself — a project admin may read memberships. The seed ids are the fallback when nothing carries the tag.
  */
 import type { ProjectMembership } from '@medplum/fhirtypes';
-import { SYSTEMS } from '@org/auth/provisioning';
+import { SYSTEMS } from '@org/auth/ids';
 import type { ServiceClient } from '@org/auth/server';
 import type { MedplumIdentity } from './store.ts';
 

@@ -4,7 +4,7 @@
  * `X-Medplum-On-Behalf-Of`, so Medplum applies the membership's AccessPolicy and records its profile in
  * `meta.onBehalfOf`.
  */
-import { MODEL_KEYS, SEED_IDS } from '@org/auth/provisioning';
+import { MODEL_KEYS, SEED_IDS } from '@org/auth/ids';
 import type { ProxyConfig } from '../config.ts';
 import { hashPassword, verifyPassword } from './password.ts';
 

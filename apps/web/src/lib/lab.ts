@@ -4,19 +4,20 @@
  */
 import { createReference, getReferenceString, type MedplumClient, type ProfileResource } from '@medplum/core';
 import type { Device, DiagnosticReport, Observation, Patient, Practitioner, ServiceRequest } from '@medplum/fhirtypes';
+import { DEVICE_IDENTIFIERS, SYSTEMS } from '@org/auth/ids';
 
 /**
- * How the app finds the analyzer: by the identifier the auth model gives it (`@org/auth/provisioning`, checked by
- * lab.test.ts), never by a hard-coded id — on a real Medplum the server assigns ids.
+ * How the app finds the analyzer: by the identifier the auth model gives it (`@org/auth/ids`, checked against the
+ * model by lab.test.ts), never by a hard-coded id — on a real Medplum the server assigns ids.
  */
-export const ANALYZER_IDENTIFIER = { system: 'https://reference.org.example/fhir/device', value: 'lab-analyzer-1' };
+export const ANALYZER_IDENTIFIER = { system: SYSTEMS.device, value: DEVICE_IDENTIFIERS.analyzer };
 
 export interface LabTest {
   code: string;
   display: string;
 }
 
-/** LOINC orders the simulated analyzer runs (apps/device `supportedOrderCodes()`). */
+/** LOINC orders the simulated analyzer runs (each a panel it knows: `PANELS` in apps/device/src/analyzer.ts). */
 export const LAB_TESTS: readonly LabTest[] = [
   { code: '58410-2', display: 'CBC panel - Blood by Automated count' },
   { code: '51990-0', display: 'Basic metabolic panel - Blood' },

@@ -1,9 +1,10 @@
 /**
- * The app's single MedplumClient (one per browser tab) and its sign-in methods, from `@org/auth/browser` and the
- * public configuration. Components get the client through `MedplumProvider` / `useMedplum()`; nothing else creates one.
+ * The app's single MedplumClient (one per browser tab) and its sign-in methods, from `@org/auth/browser` with the
+ * options src/env.ts maps the public configuration to. Components get the client through `MedplumProvider` /
+ * `useMedplum()`; nothing else creates one.
  */
 import { type BrowserAuth, type CallbackResult, createBrowserAuth } from '@org/auth/browser';
-import { CALLBACK_PATH, env, STORAGE_PREFIX } from '../env.ts';
+import { browserAuthOptions, CALLBACK_PATH } from '../env.ts';
 
 /** Pages where a failed token request is shown on the page instead of sending the user back to sign in. */
 const SIGN_IN_PATHS = new Set(['/signin', CALLBACK_PATH]);
@@ -20,10 +21,8 @@ export function sessionHasEnded(): boolean {
 }
 
 export function getAuth(): BrowserAuth {
-  auth ??= createBrowserAuth(env, {
-    callbackPath: CALLBACK_PATH,
-    storagePrefix: STORAGE_PREFIX,
-    tokenStorage: env.NEXT_PUBLIC_TOKEN_STORAGE,
+  auth ??= createBrowserAuth({
+    ...browserAuthOptions,
     clientOptions: {
       // The refresh token was refused or has expired: the session is over (the SDK has cleared its tokens).
       onUnauthenticated: () => {

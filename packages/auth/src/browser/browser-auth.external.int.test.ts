@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import { startEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SEED_IDS } from '../provisioning/ids.ts';
-import { buildEmulatorSeed } from '../provisioning/model.ts';
-import { TEST_CONFIG } from '../provisioning/testing/config.ts';
+import { SEED_IDS } from '../ids.ts';
+import { type AuthModelOptions, buildEmulatorSeed, withOverrides } from '../provisioning/model/index.ts';
+import { DEV_OPTIONS } from '../provisioning/testing/config.ts';
 import { browserAuthOn, CALLBACK_ORIGIN, stubBrowserWindow } from '../testing/browser.ts';
 
 // Integration: signInWithExternalAuth through the emulator's Acme SSO (oidc-provider) and Medplum's /auth/external,
@@ -20,15 +20,18 @@ function freePort(): Promise<number> {
 }
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
-let config: typeof TEST_CONFIG;
+let options: AuthModelOptions;
 
 beforeAll(async () => {
   const [idpPort, emulatorPort] = [await freePort(), await freePort()];
   const issuer = `http://localhost:${idpPort}`;
-  config = { ...TEST_CONFIG, IDP_ISSUER: issuer, NEXT_PUBLIC_IDP_AUTHORIZE_URL: `${issuer}/authorize` };
+  options = withOverrides(DEV_OPTIONS, {
+    externalIdp: { issuer, authorizeUrl: `${issuer}/authorize` },
+    bcryptRounds: 4,
+  });
   emulator = await startEmulator({
     port: emulatorPort,
-    seed: buildEmulatorSeed(config, { bcryptRounds: 4 }),
+    seed: buildEmulatorSeed(options),
     authRateLimit: 100_000,
     log: () => {},
     identityProvider: {
@@ -36,12 +39,12 @@ beforeAll(async () => {
       issuer,
       clients: [
         {
-          clientId: config.NEXT_PUBLIC_IDP_CLIENT_ID,
-          clientSecret: config.IDP_CLIENT_SECRET,
+          clientId: options.externalIdp.clientId,
+          clientSecret: options.externalIdp.clientSecret,
           redirectUris: [`http://localhost:${emulatorPort}/auth/external`],
         },
       ],
-      users: [{ email: config.DEV_PRACTITIONER_EMAIL, password: 'acme-sso-password' }],
+      users: [{ email: options.devUser.email, password: 'acme-sso-password' }],
     },
   });
 });
@@ -81,7 +84,7 @@ async function browse(start: string, stopAt: string) {
       init = {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ email: config.DEV_PRACTITIONER_EMAIL, password: 'acme-sso-password' }).toString(),
+        body: new URLSearchParams({ email: options.devUser.email, password: 'acme-sso-password' }).toString(),
       };
       continue;
     }
@@ -92,7 +95,11 @@ async function browse(start: string, stopAt: string) {
 
 describe('sign-in through the external identity provider', () => {
   it('IdP sign-in, back through <medplum>/auth/external, to the callback with ?login=&code=, then signed in', async () => {
-    const auth = browserAuthOn(emulator.url, config);
+    const { authorizeUrl, clientId } = options.externalIdp;
+    const auth = browserAuthOn(emulator.url, {
+      clientId: options.web.clientId,
+      externalAuth: { authorizeUrl, clientId },
+    });
     const start = await auth.externalAuthUrl();
     const landed = await browse(start, `${CALLBACK_ORIGIN}/auth/callback`);
     const search = new URL(landed).search;

@@ -1,20 +1,18 @@
 import { ClientStorage, MemoryStorage } from '@medplum/core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { buildAuthModel } from '../provisioning/model.ts';
-import { TEST_CONFIG } from '../provisioning/testing/config.ts';
+import { buildAuthModel, withOverrides } from '../provisioning/model/index.ts';
+import { DEV_OPTIONS } from '../provisioning/testing/config.ts';
 import { stubBrowserWindow } from '../testing/browser.ts';
 import { createBrowserAuth, describeAuthError } from './browser-auth.ts';
 
 const config = {
-  NEXT_PUBLIC_MEDPLUM_BASE_URL: 'http://localhost:8103/',
-  NEXT_PUBLIC_MEDPLUM_CLIENT_ID: 'web-client-id',
-  NEXT_PUBLIC_IDP_AUTHORIZE_URL: 'http://localhost:8104/authorize',
-  NEXT_PUBLIC_IDP_CLIENT_ID: 'medplum-web',
+  baseUrl: 'http://localhost:8103/',
+  clientId: 'web-client-id',
+  externalAuth: { authorizeUrl: 'http://localhost:8104/authorize', clientId: 'medplum-web' },
 };
 
 const modelRedirectUris = buildAuthModel(
-  { ...TEST_CONFIG, NEXT_PUBLIC_MEDPLUM_CLIENT_ID: 'web-client-id' },
-  { bcryptRounds: 4 }
+  withOverrides(DEV_OPTIONS, { web: { clientId: 'web-client-id' }, bcryptRounds: 4 })
 ).redirectUris;
 
 beforeEach(stubBrowserWindow);
@@ -62,7 +60,7 @@ function setup(handlers: Record<string, (body: string | undefined) => Response> 
   };
   const storage = new ClientStorage(new MemoryStorage(), 'test:');
   const location = { origin: 'http://localhost:3000', search: '', assign: (url: string) => assigned.push(url) };
-  const auth = createBrowserAuth(config, { fetch, storage, location });
+  const auth = createBrowserAuth({ ...config, fetch, storage, location });
   return { auth, calls, assigned, storage, json };
 }
 
@@ -79,33 +77,9 @@ describe('redirect URIs match the web ClientApplication exactly', () => {
   });
 });
 
-describe('email and password, as SignInForm does it', () => {
-  it('auth/method, auth/login with a PKCE challenge, then the token request with the verifier', async () => {
-    const { auth, calls, storage, json } = setup({
-      '/auth/method': () => json({}),
-      '/auth/login': () => json({ login: 'login-1', code: 'code-1' }),
-    });
-    const result = await auth.signInWithPassword({ email: 'practitioner@example.com', password: 'pw-123456' });
-    expect(result.status).toBe('signed-in');
-    expect(calls.map((c) => c.path).slice(0, 3)).toEqual(['/auth/method', '/auth/login', '/oauth2/token']);
-    const login = JSON.parse(calls[1]?.body ?? '{}');
-    expect(login).toMatchObject({
-      clientId: 'web-client-id',
-      codeChallengeMethod: 'S256',
-      scope: 'openid profile email offline_access',
-    });
-    expect(login.codeChallenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const form = new URLSearchParams(calls[2]?.body);
-    expect(form.get('grant_type')).toBe('authorization_code');
-    expect(form.get('code')).toBe('code-1');
-    expect(form.get('code_verifier')).toBe(storage.getString('codeVerifier'));
-    expect(form.has('client_secret')).toBe(false);
-    expect(auth.medplum.getAccessToken()).toBeDefined();
-  });
-
-  it('a wrong password is an error with a message fit for the page, and no token request', async () => {
+describe('describeAuthError', () => {
+  it("turns the OperationOutcome of a refused password (SignInForm's auth/login) into a message fit for the page", async () => {
     const { auth, calls, json } = setup({
-      '/auth/method': () => json({}),
       '/auth/login': () =>
         json(
           {
@@ -115,44 +89,11 @@ describe('email and password, as SignInForm does it', () => {
           400
         ),
     });
-    const error = await auth.signInWithPassword({ email: 'a@example.com', password: 'wrong-pass' }).catch((e) => e);
+    const error = await auth.medplum
+      .startLogin({ email: 'a@example.com', password: 'wrong-pass', clientId: 'web-client-id' })
+      .catch((e) => e);
     expect(describeAuthError(error)).toBe('Email or password is invalid');
     expect(calls.some((c) => c.path === '/oauth2/token')).toBe(false);
-  });
-
-  it('several memberships: a choice, then auth/profile and the token request', async () => {
-    const { auth, calls, json } = setup({
-      '/auth/method': () => json({}),
-      '/auth/login': () =>
-        json({
-          login: 'login-1',
-          memberships: [{ resourceType: 'ProjectMembership', id: 'm1', project: { display: 'P' } }],
-        }),
-      '/auth/profile': () => json({ login: 'login-1', code: 'code-2' }),
-    });
-    const first = await auth.signInWithPassword({ email: 'a@example.com', password: 'pw-123456' });
-    expect(first).toEqual({
-      status: 'choose-membership',
-      login: 'login-1',
-      memberships: [{ id: 'm1', project: 'P', profile: undefined }],
-    });
-    const second = await auth.chooseMembership('login-1', 'm1');
-    expect(second.status).toBe('signed-in');
-    expect(JSON.parse(calls.find((c) => c.path === '/auth/profile')?.body ?? '{}')).toEqual({
-      login: 'login-1',
-      profile: 'm1',
-    });
-  });
-
-  it('a domain with its own identity provider is handed back, not signed in with a password', async () => {
-    const { auth, calls, json } = setup({
-      '/auth/method': () => json({ domain: 'acme.test', authorizeUrl: 'https://sso.acme.test/auth' }),
-    });
-    expect(await auth.signInWithPassword({ email: 'a@acme.test', password: 'pw-123456' })).toEqual({
-      status: 'external',
-      authorizeUrl: 'https://sso.acme.test/auth',
-    });
-    expect(calls.map((c) => c.path)).toEqual(['/auth/method']);
   });
 });
 

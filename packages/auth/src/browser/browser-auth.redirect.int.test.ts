@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SEED_IDS } from '../provisioning/ids.ts';
+import { SEED_IDS } from '../ids.ts';
 import { seededBrowserSuite } from '../testing/browser.ts';
 
 // Integration: signInWithRedirect against the emulator's /oauth2/authorize and its sign-in page, over real HTTP.
@@ -15,7 +15,7 @@ async function signInOnMedplumPage(authorizeUrl: string, password: string): Prom
   for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
     form.set(name ?? '', (value ?? '').replaceAll('&amp;', '&').replaceAll('&quot;', '"'));
   }
-  form.set('email', suite.env.config.DEV_PRACTITIONER_EMAIL);
+  form.set('email', suite.env.options.devUser.email);
   form.set('password', password);
   return fetch(new URL(action, page.url), {
     method: 'POST',
@@ -28,7 +28,7 @@ async function signInOnMedplumPage(authorizeUrl: string, password: string): Prom
 describe('signInWithRedirect against the emulator', () => {
   it('authorize, sign in on the Medplum page, back to the exact callback with ?code=&state=, signed in', async () => {
     const auth = suite.browser();
-    const res = await signInOnMedplumPage(await auth.authorizeUrl(), suite.env.config.DEV_PRACTITIONER_PASSWORD);
+    const res = await signInOnMedplumPage(await auth.authorizeUrl(), suite.env.options.devUser.password);
     const location = new URL(res.headers.get('location') ?? '', 'http://invalid');
     expect(`${location.origin}${location.pathname}`).toBe('http://localhost:3000/auth/callback');
     const result = await auth.handleCallback(location.search);

@@ -1,28 +1,17 @@
 import {
-  type BaseLoginRequest,
   ensureTrailingSlash,
   type IClientStorage,
-  type LoginAuthenticationResponse,
   MedplumClient,
   type MedplumClientOptions,
   normalizeErrorString,
   type ProfileResource,
 } from '@medplum/core';
-import type { BrowserConfig } from '@org/config/browser';
 import { clientStorageFor, type TokenStorage } from './token-storage.ts';
 
 /**
  * Pattern 1, client side. Everything here runs in the browser: no secret can be given to it, nothing from node:
- * is imported, and the only configuration is the public (NEXT_PUBLIC_*) one.
+ * is imported, and everything it is given is public (an app maps its public settings to these options once).
  */
-
-export type PublicAuthConfig = Pick<
-  BrowserConfig,
-  | 'NEXT_PUBLIC_MEDPLUM_BASE_URL'
-  | 'NEXT_PUBLIC_MEDPLUM_CLIENT_ID'
-  | 'NEXT_PUBLIC_IDP_AUTHORIZE_URL'
-  | 'NEXT_PUBLIC_IDP_CLIENT_ID'
->;
 
 /** Scopes asked for by every sign-in method: `offline_access` so the browser gets a (rotating) refresh token. */
 export const DEFAULT_SCOPE = 'openid profile email offline_access';
@@ -41,6 +30,15 @@ interface LocationLike {
 }
 
 export interface BrowserAuthOptions {
+  /** Medplum's base URL (the browser talks to it directly). */
+  baseUrl: string;
+  /** The web ClientApplication: a public client, PKCE required. */
+  clientId: string;
+  /**
+   * The external identity provider of that ClientApplication (its `identityProvider`): where
+   * `signInWithExternalAuth` sends the browser and the client id Medplum has there.
+   */
+  externalAuth?: { authorizeUrl: string; clientId: string };
   /** Where Medplum sends the browser back to (must be in the web ClientApplication's redirectUris). */
   callbackPath?: string;
   /** Prefix of the SDK's localStorage keys (activeLogin, logins, codeVerifier, pkceState). */
@@ -61,17 +59,6 @@ export interface BrowserAuthOptions {
   clientOptions?: Omit<MedplumClientOptions, 'clientSecret' | 'baseUrl' | 'clientId' | 'storage' | 'fetch'>;
 }
 
-export type PasswordSignInResult =
-  | { status: 'signed-in'; profile: ProfileResource | undefined }
-  | {
-      status: 'choose-membership';
-      login: string;
-      memberships: { id: string; project?: string; profile?: string }[];
-    }
-  /** The email's domain signs in through its own identity provider (Medplum DomainConfiguration). */
-  | { status: 'external'; authorizeUrl: string }
-  | { status: 'mfa-required'; login: string };
-
 export type CallbackResult =
   | { status: 'none' }
   | { status: 'signed-in'; profile: ProfileResource | undefined }
@@ -83,10 +70,6 @@ export interface BrowserAuth {
   /** The one MedplumClient of the app, for `MedplumProvider`. */
   readonly medplum: MedplumClient;
   callbackUrl(): string;
-  /** What `SignInForm` does: auth/method, auth/login with PKCE, (auth/profile), then the token request. */
-  signInWithPassword(credentials: { email: string; password: string }): Promise<PasswordSignInResult>;
-  /** After `choose-membership`: `POST auth/profile`, then the token request. */
-  chooseMembership(login: string, membershipId: string): Promise<PasswordSignInResult>;
   /** Medplum's own sign-in page (`/oauth2/authorize`), back to the callback with `?code=&state=`. */
   authorizeUrl(): Promise<string>;
   signInWithRedirect(): Promise<void>;
@@ -108,12 +91,16 @@ export function describeAuthError(error: unknown): string {
   return normalizeErrorString(error).replace(/^Failed to fetch tokens: /, '');
 }
 
-export function createBrowserAuth(config: PublicAuthConfig, options: BrowserAuthOptions = {}): BrowserAuth {
+/**
+ * The app's MedplumClient and its sign-in methods. Email and password sign-in is Medplum's `SignInForm`
+ * (`@medplum/react`) on {@link BrowserAuth.medplum}: it runs auth/method, auth/login with PKCE and the token request.
+ */
+export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
   if (options.clientOptions && 'clientSecret' in options.clientOptions) {
     throw new Error('@org/auth/browser never takes a client secret');
   }
-  const baseUrl = ensureTrailingSlash(config.NEXT_PUBLIC_MEDPLUM_BASE_URL);
-  const clientId = config.NEXT_PUBLIC_MEDPLUM_CLIENT_ID;
+  const baseUrl = ensureTrailingSlash(options.baseUrl);
+  const clientId = options.clientId;
   const scope = options.scope ?? DEFAULT_SCOPE;
   const callbackPath = options.callbackPath ?? DEFAULT_CALLBACK_PATH;
   const storage =
@@ -134,33 +121,10 @@ export function createBrowserAuth(config: PublicAuthConfig, options: BrowserAuth
     return value;
   };
   const callbackUrl = () => `${location().origin}${callbackPath}`;
-  const loginRequest = (): BaseLoginRequest => ({
-    clientId,
-    scope,
-    redirectUri: callbackUrl(),
-    ...(options.projectId ? { projectId: options.projectId } : {}),
-  });
 
-  async function exchange(code: string): Promise<PasswordSignInResult & { status: 'signed-in' }> {
+  async function exchange(code: string): Promise<CallbackResult & { status: 'signed-in' }> {
     const profile = await medplum.processCode(code, { clientId, redirectUri: callbackUrl() });
     return { status: 'signed-in', profile };
-  }
-
-  async function afterLogin(response: LoginAuthenticationResponse): Promise<PasswordSignInResult> {
-    if (response.mfaRequired || response.mfaEnrollRequired) return { status: 'mfa-required', login: response.login };
-    if (response.code) return exchange(response.code);
-    if (response.memberships?.length) {
-      return {
-        status: 'choose-membership',
-        login: response.login,
-        memberships: response.memberships.map((m) => ({
-          id: m.id ?? '',
-          project: m.project?.display ?? m.project?.reference,
-          profile: m.profile?.display ?? m.profile?.reference,
-        })),
-      };
-    }
-    throw new Error('Medplum answered the sign-in without a code');
   }
 
   async function authorizeUrl(): Promise<string> {
@@ -179,12 +143,20 @@ export function createBrowserAuth(config: PublicAuthConfig, options: BrowserAuth
   async function externalAuthUrl(): Promise<string> {
     // PKCE binds the browser to the *Medplum* login (state.codeChallenge, checked when the code is exchanged).
     // It is not sent to the IdP: Medplum would forward the challenge as the IdP's code_verifier (external.ts).
+    const idp = options.externalAuth;
+    if (!idp) throw new Error('no external identity provider: pass options.externalAuth');
     const pkce = await medplum.startPkce();
     return medplum.getExternalAuthRedirectUri(
-      config.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
-      config.NEXT_PUBLIC_IDP_CLIENT_ID,
+      idp.authorizeUrl,
+      idp.clientId,
       new URL('auth/external', baseUrl).toString(),
-      { ...loginRequest(), ...pkce },
+      {
+        clientId,
+        scope,
+        redirectUri: callbackUrl(),
+        ...(options.projectId ? { projectId: options.projectId } : {}),
+        ...pkce,
+      },
       false
     );
   }
@@ -194,22 +166,6 @@ export function createBrowserAuth(config: PublicAuthConfig, options: BrowserAuth
     callbackUrl,
     authorizeUrl,
     externalAuthUrl,
-
-    async signInWithPassword({ email, password }) {
-      const method = (await medplum.post('auth/method', { email })) as { authorizeUrl?: string } | undefined;
-      if (method?.authorizeUrl) return { status: 'external', authorizeUrl: method.authorizeUrl };
-      // startLogin adds a fresh PKCE challenge and keeps the verifier in the client storage.
-      const response = await medplum.startLogin({ ...loginRequest(), email, password });
-      return afterLogin(response);
-    },
-
-    async chooseMembership(login, membershipId) {
-      const response = (await medplum.post('auth/profile', {
-        login,
-        profile: membershipId,
-      })) as LoginAuthenticationResponse;
-      return afterLogin(response);
-    },
 
     async signInWithRedirect() {
       location().assign(await authorizeUrl());

@@ -1,10 +1,15 @@
 /**
- * Pattern 1, client side (browser): the app's MedplumClient and the three sign-in methods. Browser-safe: public
- * configuration only, no node: imports, no secret.
+ * Pattern 1, client side (browser): the app's MedplumClient and its sign-in methods. Browser-safe: public
+ * options only, no node: imports, no secret.
  *
- *   const auth = createBrowserAuth(loadBrowserConfig());
- *   <MedplumProvider medplum={auth.medplum}>…
- *   await auth.signInWithPassword({ email, password });   // or signInWithRedirect() / signInWithExternalAuth()
+ *   const auth = createBrowserAuth({
+ *     baseUrl: 'https://api.medplum.com/',
+ *     clientId: '<web ClientApplication id>',
+ *     externalAuth: { authorizeUrl: 'https://sso.example.org/authorize', clientId: 'medplum-web' },
+ *     tokenStorage: 'memory',
+ *   });
+ *   <MedplumProvider medplum={auth.medplum}><SignInForm …/></MedplumProvider>  // email + password, Medplum's form
+ *   await auth.signInWithRedirect();                      // or signInWithExternalAuth()
  *   const result = await auth.handleCallback();           // on /auth/callback
  */
 export {
@@ -17,7 +22,5 @@ export {
   DEFAULT_SCOPE,
   DEFAULT_STORAGE_PREFIX,
   describeAuthError,
-  type PasswordSignInResult,
-  type PublicAuthConfig,
 } from './browser-auth.ts';
 export { clientStorageFor, type TokenStorage } from './token-storage.ts';

@@ -8,49 +8,43 @@ import type {
 } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
-import { SEED_IDS, SUBSCRIPTION_EXTENSIONS, SYSTEMS } from './ids.ts';
-import { buildAuthModel, buildEmulatorSeed, MODEL_KEYS } from './model.ts';
-import { TEST_CONFIG } from './testing/config.ts';
+import { MODEL_KEYS, SEED_IDS, SUBSCRIPTION_EXTENSIONS, SYSTEMS } from '../ids.ts';
+import { buildAuthModel, buildEmulatorSeed, withOverrides } from './model/index.ts';
+import { DEV_OPTIONS } from './testing/config.ts';
 
-const options = { bcryptRounds: 4 };
+const options = { ...DEV_OPTIONS, bcryptRounds: 4 };
 
 function byKey<T extends Resource>(key: string): T {
-  const entry = buildAuthModel(TEST_CONFIG, options).entries.find((e) => e.key === key);
+  const entry = buildAuthModel(options).entries.find((e) => e.key === key);
   if (!entry) throw new Error(`no ${key}`);
   return entry.resource as unknown as T;
 }
 
 describe('the emulator seed', () => {
   it('is built from the real configuration defaults', () => {
-    // TEST_CONFIG is loadConfig over every schema, with no environment and no env files.
-    const seed = buildEmulatorSeed(TEST_CONFIG, options);
+    // DEV_OPTIONS: @org/config's defaults mapped to options, with no environment and no env files.
+    const seed = buildEmulatorSeed(options);
     expect(seed.entry?.length).toBeGreaterThan(15);
   });
 
   it('has the same ids on every build, and the configured client ids', () => {
     const ids = (b: ReturnType<typeof buildEmulatorSeed>) =>
       b.entry?.map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
-    expect(ids(buildEmulatorSeed(TEST_CONFIG, options))).toEqual(ids(buildEmulatorSeed(TEST_CONFIG, options)));
-    const clients = buildEmulatorSeed(TEST_CONFIG, options).entry?.filter(
-      (e) => e.resource?.resourceType === 'ClientApplication'
-    );
+    expect(ids(buildEmulatorSeed(options))).toEqual(ids(buildEmulatorSeed(options)));
+    const clients = buildEmulatorSeed(options).entry?.filter((e) => e.resource?.resourceType === 'ClientApplication');
     expect(clients?.map((e) => e.resource?.id).sort()).toEqual(
-      [
-        TEST_CONFIG.NEXT_PUBLIC_MEDPLUM_CLIENT_ID,
-        TEST_CONFIG.PROXY_MEDPLUM_CLIENT_ID,
-        TEST_CONFIG.DEVICE_MEDPLUM_CLIENT_ID,
-      ].sort()
+      [DEV_OPTIONS.web.clientId, DEV_OPTIONS.proxy.clientId, DEV_OPTIONS.device.clientId].sort()
     );
   });
 
   it('uses UUIDs for every id (a real Medplum accepts nothing else)', () => {
-    for (const entry of buildEmulatorSeed(TEST_CONFIG, options).entry ?? []) {
+    for (const entry of buildEmulatorSeed(options).entry ?? []) {
       expect(entry.resource?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     }
   });
 
   it('only references resources that are in the seed', () => {
-    const seed = buildEmulatorSeed(TEST_CONFIG, options);
+    const seed = buildEmulatorSeed(options);
     const known = new Set(seed.entry?.map((e) => `${e.resource?.resourceType}/${e.resource?.id}`));
     const refs = [...JSON.stringify(seed).matchAll(/"reference":"([^"]+)"/g)].map((m) => m[1]);
     expect(refs.length).toBeGreaterThan(10);
@@ -58,7 +52,7 @@ describe('the emulator seed', () => {
   });
 
   it('tags every resource with its model key', () => {
-    for (const entry of buildAuthModel(TEST_CONFIG, options).entries) {
+    for (const entry of buildAuthModel(options).entries) {
       expect(entry.resource.meta?.tag).toContainEqual({ system: SYSTEMS.provisioning, code: entry.key });
     }
   });
@@ -66,10 +60,8 @@ describe('the emulator seed', () => {
   it("stores the dev practitioner's password as a bcrypt hash only", () => {
     const user = byKey<User>(MODEL_KEYS.practitionerUser);
     expect(user.email).toBe('practitioner@example.com');
-    expect(bcrypt.compareSync(TEST_CONFIG.DEV_PRACTITIONER_PASSWORD, user.passwordHash ?? '')).toBe(true);
-    expect(JSON.stringify(buildEmulatorSeed(TEST_CONFIG, options))).not.toContain(
-      TEST_CONFIG.DEV_PRACTITIONER_PASSWORD
-    );
+    expect(bcrypt.compareSync(DEV_OPTIONS.devUser.password, user.passwordHash ?? '')).toBe(true);
+    expect(JSON.stringify(buildEmulatorSeed(options))).not.toContain(DEV_OPTIONS.devUser.password);
   });
 });
 
@@ -80,14 +72,14 @@ describe('the three ClientApplications', () => {
     expect(web.pkceOptional).toBe(false);
     expect(web.redirectUris).toEqual(['http://localhost:3000/auth/callback']);
     expect(web.identityProvider).toEqual({
-      authorizeUrl: TEST_CONFIG.NEXT_PUBLIC_IDP_AUTHORIZE_URL,
+      authorizeUrl: DEV_OPTIONS.externalIdp.authorizeUrl,
       tokenUrl: 'http://localhost:8104/token',
       userInfoUrl: 'http://localhost:8104/userinfo',
       jwksUrl: 'http://localhost:8104/jwks',
-      issuer: TEST_CONFIG.IDP_ISSUER,
+      issuer: DEV_OPTIONS.externalIdp.issuer,
       audience: 'medplum-web',
       clientId: 'medplum-web',
-      clientSecret: TEST_CONFIG.IDP_CLIENT_SECRET,
+      clientSecret: DEV_OPTIONS.externalIdp.clientSecret,
       tokenAuthMethod: 'client_secret_basic',
       usePkce: false,
     });
@@ -97,11 +89,11 @@ describe('the three ClientApplications', () => {
   });
 
   it('proxy: confidential, admin membership (needed for on-behalf-of) with its own policy', () => {
-    expect(byKey<ClientApplication>(MODEL_KEYS.proxyClient).secret).toBe(TEST_CONFIG.PROXY_MEDPLUM_CLIENT_SECRET);
+    expect(byKey<ClientApplication>(MODEL_KEYS.proxyClient).secret).toBe(DEV_OPTIONS.proxy.clientSecret);
     const membership = byKey<ProjectMembership>(MODEL_KEYS.proxyMembership);
     expect(membership).toMatchObject({
       admin: true,
-      user: { reference: `ClientApplication/${TEST_CONFIG.PROXY_MEDPLUM_CLIENT_ID}` },
+      user: { reference: `ClientApplication/${DEV_OPTIONS.proxy.clientId}` },
     });
   });
 
@@ -132,14 +124,17 @@ describe('the three ClientApplications', () => {
   });
 
   it('options set token lifetimes and endpoints', () => {
-    const model = buildAuthModel(TEST_CONFIG, {
-      ...options,
-      accessTokenLifetime: '1m',
-      accessTokenLifetimes: { device: '30s' },
-      webOrigins: ['http://127.0.0.1:4000'],
-      webhookUrl: 'http://127.0.0.1:5555/hook',
-      deviceJwksUri: 'http://127.0.0.1:5555/jwks',
-    });
+    const model = buildAuthModel(
+      withOverrides(options, {
+        accessTokenLifetime: '1m',
+        web: { origins: ['http://127.0.0.1:4000'] },
+        device: {
+          accessTokenLifetime: '30s',
+          jwksUri: 'http://127.0.0.1:5555/jwks',
+          webhook: { url: 'http://127.0.0.1:5555/hook' },
+        },
+      })
+    );
     const get = (key: string) => model.entries.find((e) => e.key === key)?.resource as ClientApplication;
     expect(get(MODEL_KEYS.webClient).accessTokenLifetime).toBe('1m');
     expect(get(MODEL_KEYS.deviceClient).accessTokenLifetime).toBe('30s');
@@ -159,7 +154,7 @@ describe('the lab-order subscription', () => {
     const basic = Buffer.from('medplum-webhook:dev-only-webhook-password').toString('base64');
     expect(sub.channel.header).toEqual([`Authorization: Basic ${basic}`]);
     expect(sub.extension).toEqual([
-      { url: SUBSCRIPTION_EXTENSIONS.secret, valueString: TEST_CONFIG.DEVICE_WEBHOOK_SECRET },
+      { url: SUBSCRIPTION_EXTENSIONS.secret, valueString: DEV_OPTIONS.device.webhook.secret },
       { url: SUBSCRIPTION_EXTENSIONS.supportedInteraction, valueCode: 'create' },
     ]);
   });

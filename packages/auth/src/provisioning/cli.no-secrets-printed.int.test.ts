@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_CONFIG } from './testing/config.ts';
+import { DEV_OPTIONS } from './testing/config.ts';
 
 const run = promisify(execFile);
 const cli = join(import.meta.dirname, 'cli.ts');
@@ -35,12 +35,12 @@ const realSettings = {
 };
 
 const secrets = [
-  TEST_CONFIG.PROXY_MEDPLUM_CLIENT_SECRET,
-  TEST_CONFIG.DEVICE_MEDPLUM_CLIENT_SECRET,
-  TEST_CONFIG.DEVICE_WEBHOOK_SECRET,
-  TEST_CONFIG.DEVICE_WEBHOOK_PASSWORD,
-  TEST_CONFIG.IDP_CLIENT_SECRET,
-  TEST_CONFIG.DEV_PRACTITIONER_PASSWORD,
+  DEV_OPTIONS.proxy.clientSecret,
+  DEV_OPTIONS.device.clientSecret,
+  DEV_OPTIONS.device.webhook.secret,
+  DEV_OPTIONS.device.webhook.password,
+  DEV_OPTIONS.externalIdp.clientSecret,
+  DEV_OPTIONS.devUser.password,
 ];
 
 // Each case starts a Node process; generous per-test time, no timing assertions.
@@ -85,9 +85,9 @@ describe('provisioning CLI', { timeout: 60_000 }, () => {
         .map((client) => [client.id, client.accessTokenLifetime])
     );
     expect(lifetimes).toEqual({
-      [TEST_CONFIG.NEXT_PUBLIC_MEDPLUM_CLIENT_ID]: '1m',
-      [TEST_CONFIG.PROXY_MEDPLUM_CLIENT_ID]: '2h',
-      [TEST_CONFIG.DEVICE_MEDPLUM_CLIENT_ID]: '2h',
+      [DEV_OPTIONS.web.clientId]: '1m',
+      [DEV_OPTIONS.proxy.clientId]: '2h',
+      [DEV_OPTIONS.device.clientId]: '2h',
     });
   });
 

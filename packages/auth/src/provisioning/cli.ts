@@ -12,9 +12,11 @@ import { parseArgs } from 'node:util';
  */
 import { ClientStorage, MedplumClient, MemoryStorage, normalizeErrorString } from '@medplum/core';
 import { isLoopbackUrl } from '@org/config';
-import { loadProvisioningEnv } from '../env.ts';
+import { MODEL_KEYS } from '../ids.ts';
+import { loadCliEnv } from './cli-env.ts';
 import { updateEnvFile } from './env-file.ts';
-import { type AuthModelOptions, buildAuthModel, buildEmulatorSeed, MODEL_KEYS } from './model.ts';
+import { buildAuthModel, buildEmulatorSeed } from './model/index.ts';
+import { type AuthModelOverrides, withOverrides } from './model/options.ts';
 import { provisionProject } from './provision.ts';
 import { publicUrlOptions } from './public-urls.ts';
 
@@ -31,10 +33,8 @@ const CLIENTS = ['web', 'proxy', 'device'] as const;
  * `--access-token-lifetime 1h` sets every client's access-token lifetime; `--access-token-lifetime web=1m` one
  * client's (repeatable). Lifetimes use Medplum's format, e.g. 30s, 1m, 1h.
  */
-function accessTokenLifetimeOptions(
-  values: string[]
-): Pick<AuthModelOptions, 'accessTokenLifetime' | 'accessTokenLifetimes'> {
-  const options: Pick<AuthModelOptions, 'accessTokenLifetime' | 'accessTokenLifetimes'> = {};
+function accessTokenLifetimeOptions(values: string[]): AuthModelOverrides {
+  const options: AuthModelOverrides = {};
   for (const value of values) {
     const [client, lifetime] = value.includes('=') ? value.split('=', 2) : [undefined, value];
     if (!lifetime || !LIFETIME.test(lifetime) || (client && !CLIENTS.includes(client as (typeof CLIENTS)[number]))) {
@@ -42,7 +42,7 @@ function accessTokenLifetimeOptions(
         `--access-token-lifetime takes a lifetime such as 1h, or ${CLIENTS.join('|')}=<lifetime>, got ${value}`
       );
     }
-    if (client) options.accessTokenLifetimes = { ...options.accessTokenLifetimes, [client]: lifetime };
+    if (client) options[client as (typeof CLIENTS)[number]] = { accessTokenLifetime: lifetime };
     else options.accessTokenLifetime = lifetime;
   }
   return options;
@@ -68,12 +68,12 @@ async function seed(args: string[]): Promise<void> {
     args,
     options: { out: { type: 'string' }, 'access-token-lifetime': { type: 'string', multiple: true }, ...URL_FLAGS },
   });
-  const { config } = loadProvisioningEnv('seed');
+  const { model } = loadCliEnv('seed');
   const file = values.out ?? '.data/emulator-seed.json';
-  const bundle = buildEmulatorSeed(config, {
-    ...publicUrlOptions(values),
-    ...accessTokenLifetimeOptions(values['access-token-lifetime'] ?? []),
-  });
+  const withUrls = withOverrides(model, publicUrlOptions(values));
+  const bundle = buildEmulatorSeed(
+    withOverrides(withUrls, accessTokenLifetimeOptions(values['access-token-lifetime'] ?? []))
+  );
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(bundle, null, 2)}\n`, { mode: 0o600 });
   out(`wrote ${bundle.entry?.length ?? 0} resources to ${file} (contains dev secrets; mode 0600)`);
@@ -85,7 +85,7 @@ async function provision(args: string[]): Promise<void> {
     options: { check: { type: 'boolean' }, 'env-file': { type: 'string' }, ...URL_FLAGS },
   });
   const urls = publicUrlOptions(values);
-  const { config, admin, envLocalFile } = loadProvisioningEnv('provision');
+  const { medplumBaseUrl, model: options, admin, envLocalFile } = loadCliEnv('provision');
   if (!admin) {
     fail(
       'provision needs a project-admin ClientApplication of the target project:\n' +
@@ -93,14 +93,14 @@ async function provision(args: string[]): Promise<void> {
         '(in the environment or .env.local; create it in the Medplum app under Project Admin > Clients and make its membership admin)'
     );
   }
-  if (!isLoopbackUrl(config.MEDPLUM_BASE_URL) && /@example\.(com|org|net)$/i.test(config.DEV_PRACTITIONER_EMAIL)) {
+  if (!isLoopbackUrl(medplumBaseUrl) && /@example\.(com|org|net)$/i.test(options.devUser.email)) {
     fail(
       'DEV_PRACTITIONER_EMAIL is a placeholder address. Medplum users are global: inviting it on a real server would ' +
         'add whoever owns that address to your project. Set it to an address you control.'
     );
   }
   const medplum = new MedplumClient({
-    baseUrl: config.MEDPLUM_BASE_URL,
+    baseUrl: medplumBaseUrl,
     clientId: admin.clientId,
     storage: new ClientStorage(new MemoryStorage()),
     cacheTime: 0,
@@ -108,17 +108,17 @@ async function provision(args: string[]): Promise<void> {
   try {
     await medplum.startClientLogin(admin.clientId, admin.clientSecret);
   } catch (error) {
-    fail(`could not sign in to ${config.MEDPLUM_BASE_URL} as the admin client: ${normalizeErrorString(error)}`);
+    fail(`could not sign in to ${medplumBaseUrl} as the admin client: ${normalizeErrorString(error)}`);
   }
-  if (!isLoopbackUrl(config.MEDPLUM_BASE_URL) && (!urls.webOrigins || !urls.webhookUrl)) {
+  if (!isLoopbackUrl(medplumBaseUrl) && (!urls.web || !urls.device)) {
     out(
       'note: without --web-origin and --device-url the model registers localhost redirect URIs, webhook endpoint and ' +
         'JWKS URL, which a remote Medplum cannot reach; pass the public URLs of your web app and device.'
     );
   }
-  const model = buildAuthModel(config, urls);
+  const model = buildAuthModel(withOverrides(options, urls));
   const check = values.check ?? false;
-  out(`${check ? 'checking' : 'provisioning'} ${config.MEDPLUM_BASE_URL} with ClientApplication/${admin.clientId}`);
+  out(`${check ? 'checking' : 'provisioning'} ${medplumBaseUrl} with ClientApplication/${admin.clientId}`);
   const report = await provisionProject(medplum, model, { check, log: (line) => out(`  ${line}`) });
   const { counts } = report;
   out(

@@ -1,22 +1,37 @@
 /**
  * The auth model as data (`buildAuthModel`), the emulator's seed built from it (`buildEmulatorSeed`), and
- * `provisionProject`, which makes a real Medplum project match it. Node only.
+ * `provisionProject`, which makes a real Medplum project match it. Node only. The options are domain-named
+ * (`{ web, externalIdp, proxy, device, devUser }`); `devAuthModelOptions()` gives the local dev model.
  */
 
+export {
+  DEVICE_IDENTIFIERS,
+  deviceResultSystem,
+  MODEL_KEYS,
+  SEED_IDS,
+  SUBSCRIPTION_EXTENSIONS,
+  SYSTEMS,
+} from '../ids.ts';
+export { type AuthModelEnv, authModelOptionsFrom, devAuthModelOptions } from './cli-env.ts';
 export { updateEnvFile } from './env-file.ts';
-export { deviceResultSystem, nameUuid, SEED_IDS, SUBSCRIPTION_EXTENSIONS, SYSTEMS } from './ids.ts';
+export { nameUuid } from './ids.ts';
 export {
   type AuthModel,
-  type AuthModelConfig,
   type AuthModelOptions,
-  authModelSchema,
+  type AuthModelOverrides,
   buildAuthModel,
   buildEmulatorSeed,
+  type ClientName,
+  type ConfidentialClientOptions,
+  clientWithMembership,
+  type DeviceClientOptions,
+  type ExternalIdpOptions,
   identityProviderFor,
-  MODEL_KEYS,
   type ModelEntry,
   type ProvisionVia,
-} from './model.ts';
+  type WebClientOptions,
+  withOverrides,
+} from './model/index.ts';
 export {
   type NewClientCredentials,
   type ProvisionAction,
@@ -25,3 +40,4 @@ export {
   type ProvisionStep,
   provisionProject,
 } from './provision.ts';
+export { deviceEndpoints } from './public-urls.ts';

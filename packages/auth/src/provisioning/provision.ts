@@ -1,6 +1,6 @@
 import type { MedplumClient } from '@medplum/core';
 import type { ClientApplication, Practitioner, ProjectMembership, Reference, Resource } from '@medplum/fhirtypes';
-import type { AuthModel, ModelEntry } from './model.ts';
+import type { AuthModel, ModelEntry } from './model/index.ts';
 
 /**
  * Makes a real Medplum project match the auth model, idempotently, with a project admin's client. Uses only APIs a
@@ -215,7 +215,7 @@ export async function provisionProject(
           newClients.push({
             key: entry.key,
             clientId: created.id ?? '',
-            ...(entry.key.endsWith('/web') ? {} : { clientSecret: created.secret }),
+            ...(entry.publicClient ? {} : { clientSecret: created.secret }),
           });
           record({ key: entry.key, action: 'created', reference: referenceOf(created) });
           existing = created;

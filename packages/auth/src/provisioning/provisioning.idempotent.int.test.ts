@@ -2,10 +2,11 @@ import type { MedplumClient } from '@medplum/core';
 import type { AccessPolicy, Bundle } from '@medplum/fhirtypes';
 import type { startEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MODEL_KEYS } from '../ids.ts';
 import { nameUuid } from './ids.ts';
-import { buildAuthModel, MODEL_KEYS } from './model.ts';
+import { buildAuthModel } from './model/index.ts';
 import { provisionProject } from './provision.ts';
-import { TEST_CONFIG } from './testing/config.ts';
+import { DEV_OPTIONS } from './testing/config.ts';
 import { projectAdminEntries, startEmulatorAsAdmin } from './testing/project-admin.ts';
 
 // Integration: provisioning an (almost) empty project through Medplum's admin and FHIR APIs on the emulator.
@@ -28,7 +29,7 @@ const emptyProject: Bundle = {
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let admin: MedplumClient;
-const model = buildAuthModel(TEST_CONFIG, { bcryptRounds: 4 });
+const model = buildAuthModel({ ...DEV_OPTIONS, bcryptRounds: 4 });
 
 // Creating a ClientApplication with its membership, and a practitioner user, goes through Medplum's admin API
 // (`POST admin/projects/:projectId/client` and `/invite`), which the emulator serves like a real Medplum.

@@ -1,10 +1,10 @@
 import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import type { AccessPolicy, ClientApplication, ProjectMembership, Subscription } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { SEED_IDS, SYSTEMS } from './ids.ts';
-import { buildAuthModel, MODEL_KEYS } from './model.ts';
+import { MODEL_KEYS, SEED_IDS, SYSTEMS } from '../ids.ts';
+import { buildAuthModel } from './model/index.ts';
 import { provisionProject } from './provision.ts';
-import { TEST_CONFIG } from './testing/config.ts';
+import { DEV_OPTIONS } from './testing/config.ts';
 import { fakeAdminApi } from './testing/fake-admin-api.ts';
 
 // Unit: provisioning logic against a double of Medplum's admin + FHIR API (the emulator test covers real HTTP).
@@ -17,7 +17,7 @@ async function setup(quirks: Parameters<typeof fakeAdminApi>[1] = {}) {
     cacheTime: 0,
   });
   await admin.startClientLogin('admin', 'secret');
-  const model = buildAuthModel(TEST_CONFIG, { bcryptRounds: 4 });
+  const model = buildAuthModel({ ...DEV_OPTIONS, bcryptRounds: 4 });
   return { api, admin, model };
 }
 
@@ -77,7 +77,7 @@ describe('provisioning is idempotent', () => {
     const { api, admin, model } = await setup();
     const report = await provisionProject(admin, model);
     const clients = all<ClientApplication>(api, 'ClientApplication');
-    for (const client of clients) expect(client.secret).not.toBe(TEST_CONFIG.PROXY_MEDPLUM_CLIENT_SECRET);
+    for (const client of clients) expect(client.secret).not.toBe(DEV_OPTIONS.proxy.clientSecret);
     const proxy = report.newClients.find((c) => c.key === MODEL_KEYS.proxyClient);
     expect(clients.find((c) => c.id === proxy?.clientId)?.secret).toBe(proxy?.clientSecret);
     expect(report.newClients.find((c) => c.key === MODEL_KEYS.webClient)).toEqual({

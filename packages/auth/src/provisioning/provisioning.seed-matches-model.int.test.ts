@@ -7,10 +7,11 @@ import { promisify } from 'node:util';
 import type { MedplumClient } from '@medplum/core';
 import type { startEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nameUuid, SEED_IDS } from './ids.ts';
-import { buildAuthModel, buildEmulatorSeed } from './model.ts';
+import { SEED_IDS } from '../ids.ts';
+import { nameUuid } from './ids.ts';
+import { buildAuthModel, buildEmulatorSeed } from './model/index.ts';
 import { provisionProject } from './provision.ts';
-import { TEST_CONFIG } from './testing/config.ts';
+import { DEV_OPTIONS } from './testing/config.ts';
 import { projectAdminEntries, startEmulatorAsAdmin } from './testing/project-admin.ts';
 
 // Integration: an emulator seeded with the model already *is* the model, so provisioning it (as a project admin
@@ -24,11 +25,11 @@ const projectAdmin = {
 
 let emulator: Awaited<ReturnType<typeof startEmulator>>;
 let admin: MedplumClient;
-const options = { bcryptRounds: 4 };
-const model = buildAuthModel(TEST_CONFIG, options);
+const options = { ...DEV_OPTIONS, bcryptRounds: 4 };
+const model = buildAuthModel(options);
 
 beforeAll(async () => {
-  const seed = buildEmulatorSeed(TEST_CONFIG, options);
+  const seed = buildEmulatorSeed(options);
   seed.entry?.push(...projectAdminEntries(SEED_IDS.project, projectAdmin));
   ({ emulator, admin } = await startEmulatorAsAdmin(seed, projectAdmin));
 });

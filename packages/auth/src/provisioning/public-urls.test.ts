@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildAuthModel } from './model.ts';
+import { buildAuthModel, withOverrides } from './model/index.ts';
 import { publicUrlOptions } from './public-urls.ts';
-import { TEST_CONFIG } from './testing/config.ts';
+import { DEV_OPTIONS } from './testing/config.ts';
 
 describe('publicUrlOptions', () => {
   it('leaves the localhost defaults alone when no flag is given', () => {
     expect(publicUrlOptions({})).toEqual({});
-    const model = buildAuthModel(TEST_CONFIG);
+    const model = buildAuthModel(DEV_OPTIONS);
     expect(model.webhookUrl).toBe('http://localhost:3002/webhooks/medplum');
   });
 
@@ -16,13 +16,15 @@ describe('publicUrlOptions', () => {
       'device-url': 'https://analyzer-1.lab.clinic.example/edge',
     });
     expect(options).toEqual({
-      webOrigins: ['https://app.clinic.example'],
-      webhookUrl: 'https://analyzer-1.lab.clinic.example/edge/webhooks/medplum',
-      deviceJwksUri: 'https://analyzer-1.lab.clinic.example/edge/.well-known/jwks.json',
+      web: { origins: ['https://app.clinic.example'] },
+      device: {
+        webhook: { url: 'https://analyzer-1.lab.clinic.example/edge/webhooks/medplum' },
+        jwksUri: 'https://analyzer-1.lab.clinic.example/edge/.well-known/jwks.json',
+      },
     });
-    const model = buildAuthModel(TEST_CONFIG, options);
-    expect(model.webhookUrl).toBe(options.webhookUrl);
-    expect(model.deviceJwksUri).toBe(options.deviceJwksUri);
+    const model = buildAuthModel(withOverrides(DEV_OPTIONS, options));
+    expect(model.webhookUrl).toBe('https://analyzer-1.lab.clinic.example/edge/webhooks/medplum');
+    expect(model.deviceJwksUri).toBe('https://analyzer-1.lab.clinic.example/edge/.well-known/jwks.json');
     expect(model.redirectUris.every((uri) => uri.startsWith('https://app.clinic.example/'))).toBe(true);
   });
 

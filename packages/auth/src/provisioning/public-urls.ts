@@ -1,4 +1,4 @@
-import type { AuthModelOptions } from './model.ts';
+import type { AuthModelOverrides } from './model/options.ts';
 
 /**
  * Where the apps are reachable, as the auth model needs it: the web app's origins (its ClientApplication's redirect
@@ -10,24 +10,32 @@ export interface PublicUrlFlags {
   'device-url'?: string;
 }
 
-export function publicUrlOptions(
-  flags: PublicUrlFlags
-): Pick<AuthModelOptions, 'webOrigins' | 'webhookUrl' | 'deviceJwksUri'> {
-  const options: Pick<AuthModelOptions, 'webOrigins' | 'webhookUrl' | 'deviceJwksUri'> = {};
+/** The device's endpoints under its base URL (apps/device serves both). */
+export function deviceEndpoints(baseUrl: string): { webhookUrl: string; jwksUri: string } {
+  const base = new URL(baseUrl);
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  return {
+    webhookUrl: new URL('webhooks/medplum', base).toString(),
+    jwksUri: new URL('.well-known/jwks.json', base).toString(),
+  };
+}
+
+/** `--web-origin` (repeatable) and `--device-url` as overrides of the model's options. */
+export function publicUrlOptions(flags: PublicUrlFlags): AuthModelOverrides {
+  const options: AuthModelOverrides = {};
   if (flags['web-origin']?.length) {
-    options.webOrigins = flags['web-origin'].map((value) => {
+    const origins = flags['web-origin'].map((value) => {
       const url = parseHttpUrl(value, '--web-origin');
       if (url.origin !== value.replace(/\/$/, '')) {
         throw new Error(`--web-origin takes an origin such as https://app.example.org (no path), got ${value}`);
       }
       return url.origin;
     });
+    options.web = { origins };
   }
   if (flags['device-url']) {
-    const base = parseHttpUrl(flags['device-url'], '--device-url');
-    if (!base.pathname.endsWith('/')) base.pathname += '/';
-    options.webhookUrl = new URL('webhooks/medplum', base).toString();
-    options.deviceJwksUri = new URL('.well-known/jwks.json', base).toString();
+    const { webhookUrl, jwksUri } = deviceEndpoints(parseHttpUrl(flags['device-url'], '--device-url').toString());
+    options.device = { jwksUri, webhook: { url: webhookUrl } };
   }
   return options;
 }

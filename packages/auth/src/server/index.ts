@@ -3,8 +3,8 @@
  * Server only: it holds a client secret or private key.
  *
  *   const medplum = createServiceClient({
- *     baseUrl: config.MEDPLUM_BASE_URL,
- *     credentials: clientCredentials({ clientId: config.PROXY_MEDPLUM_CLIENT_ID, clientSecret: config.PROXY_MEDPLUM_CLIENT_SECRET }),
+ *     baseUrl: 'https://api.medplum.com/',
+ *     credentials: clientCredentials({ clientId, clientSecret }), // or basicAuth(...) / privateKeyJwt(...)
  *   });
  *   const patients = await medplum.onBehalfOf(session.membership).searchResources('Patient');
  */

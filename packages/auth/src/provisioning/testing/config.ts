@@ -1,5 +1,5 @@
-import { loadConfig } from '@org/config';
-import { type AuthModelConfig, authModelSchema } from '../model.ts';
+import { devAuthModelOptions } from '../cli-env.ts';
+import type { AuthModelOptions } from '../model/options.ts';
 
-/** The configuration defaults of @org/config (no environment, no env files), for tests. */
-export const TEST_CONFIG: AuthModelConfig = loadConfig(authModelSchema, { env: {}, envFiles: [] });
+/** The dev model's options: @org/config's defaults, no environment, no env files. */
+export const DEV_OPTIONS: AuthModelOptions = devAuthModelOptions();
