@@ -1,28 +1,23 @@
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
 import type { StatusSnapshot } from './device.ts';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch] ?? ch);
+function row(label: string, value: unknown) {
+  return html`<tr><th>${label}</th><td>${String(value)}</td></tr>`;
 }
 
-function row(label: string, value: unknown): string {
-  return `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`;
-}
-
-/** The status page on the webhook port (the landing page links here). Refreshes itself every 5 s; no scripts. */
-export function renderStatusPage(status: StatusSnapshot): string {
+/**
+ * The status page on the webhook port (the landing page links here). Refreshes itself every 5 s; no scripts. Every
+ * value goes through hono/html's `html` tag, which escapes it.
+ */
+export function renderStatusPage(status: StatusSnapshot): HtmlEscapedString | Promise<HtmlEscapedString> {
   const { device, stats, outbox, uploader } = status;
-  const pending = status.pending
-    .map(
-      (p) =>
-        `<li><code>${escapeHtml(p.order)}</code> ${escapeHtml(p.summary)}${p.attempts ? ` <em>(${p.attempts} attempt(s); ${escapeHtml(p.lastError ?? '')})</em>` : ''}</li>`
-    )
-    .join('');
-  const failed = status.failed
-    .map((f) => `<li><code>${escapeHtml(f.order)}</code> ${escapeHtml(f.reason)}</li>`)
-    .join('');
-  return `<!doctype html>
+  const pending = status.pending.map(
+    (p) =>
+      html`<li><code>${p.order}</code> ${p.summary}${p.attempts ? html` <em>(${p.attempts} attempt(s); ${p.lastError ?? ''})</em>` : ''}</li>`
+  );
+  const failed = status.failed.map((f) => html`<li><code>${f.order}</code> ${f.reason}</li>`);
+  return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -41,7 +36,7 @@ pre { background: #f4f5f7; padding: .75rem; overflow-x: auto; }
 <body>
 <h1>Lab analyzer</h1>
 <p>Pattern 3 (device): receives lab orders from Medplum by webhook, runs them, posts results from a durable outbox.</p>
-${device.authMethod === 'basic' ? '<p class="warn">Warning: Basic authentication is the fallback; the client secret travels with every request.</p>' : ''}
+${device.authMethod === 'basic' ? html`<p class="warn">Warning: Basic authentication is the fallback; the client secret travels with every request.</p>` : ''}
 <h2>Identity</h2>
 <table>
 ${row('Auth method', `${device.authMethod} (${device.authSource === 'default' ? 'default' : 'DEVICE_AUTH_METHOD'})`)}
@@ -65,10 +60,10 @@ ${row('Failed (refused by Medplum)', outbox.failed)}
 ${row('Next retry', uploader.retryAt ?? '-')}
 ${row('Last error', stats.lastError ? `${stats.lastError.at} ${stats.lastError.message}` : '-')}
 </table>
-${pending ? `<h2>Waiting</h2><ul>${pending}</ul>` : ''}
-${failed ? `<h2>Failed</h2><ul>${failed}</ul>` : ''}
+${pending.length > 0 ? html`<h2>Waiting</h2><ul>${pending}</ul>` : ''}
+${failed.length > 0 ? html`<h2>Failed</h2><ul>${failed}</ul>` : ''}
 <h2>Recent</h2>
-<pre>${escapeHtml(status.recent.join('\n') || '(nothing yet)')}</pre>
+<pre>${status.recent.join('\n') || '(nothing yet)'}</pre>
 <p><a href="/status.json">status.json</a></p>
 </body>
 </html>`;

@@ -1,19 +1,13 @@
 /*
  * The IdP's own pages: a plain sign-in form and an error page. No scripts, no external assets; every value that
- * reaches the HTML goes through escapeHtml.
+ * reaches the HTML goes through hono/html's `html` tag, which escapes it.
  */
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
 export const IDP_NAME = 'Acme SSO';
-
-/** Escapes text for HTML element content and double-quoted attribute values. */
-export function escapeHtml(value: unknown): string {
-  return String(value ?? '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /** Headers for every HTML page: not cached, not framed, no scripts, no referrer leaking codes or state. */
 export const PAGE_HEADERS: Record<string, string> = {
@@ -41,21 +35,24 @@ const STYLE = `
   pre { white-space: pre-wrap; word-break: break-word; }
 `;
 
-function layout(title: string, body: string): string {
-  return `<!DOCTYPE html>
+/** The page as a plain string: the IdP answers through node:http, not Hono. */
+async function layout(title: string, body: Html): Promise<string> {
+  return String(
+    await html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<title>${title}</title>
+<style>${raw(STYLE)}</style>
 </head>
 <body>
 <main>
 ${body}
 </main>
 </body>
-</html>`;
+</html>`
+  );
 }
 
 export interface SignInPageInput {
@@ -67,34 +64,32 @@ export interface SignInPageInput {
   error?: string;
 }
 
-export function renderSignInPage(input: SignInPageInput): string {
+export function renderSignInPage(input: SignInPageInput): Promise<string> {
   const base = `/interaction/${encodeURIComponent(input.uid)}`;
-  const error = input.error ? `<p class="error" role="alert">${escapeHtml(input.error)}</p>` : '';
   return layout(
     `${IDP_NAME} · Sign in`,
-    `<h1>${IDP_NAME}</h1>
-<p class="sub">Sign in to continue to <strong>${escapeHtml(input.clientName)}</strong></p>
-${error}
-<form method="post" action="${escapeHtml(`${base}/login`)}" autocomplete="on">
+    html`<h1>${IDP_NAME}</h1>
+<p class="sub">Sign in to continue to <strong>${input.clientName}</strong></p>
+${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
+<form method="post" action="${base}/login" autocomplete="on">
 <label for="email">Email</label>
-<input id="email" name="email" type="email" required autofocus value="${escapeHtml(input.email ?? '')}">
+<input id="email" name="email" type="email" required autofocus value="${input.email ?? ''}">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" required autocomplete="current-password">
 <button type="submit">Sign in</button>
 </form>
-<form method="post" action="${escapeHtml(`${base}/abort`)}">
+<form method="post" action="${base}/abort">
 <button type="submit" class="link">Cancel</button>
 </form>`
   );
 }
 
-export function renderErrorPage(details: Record<string, unknown>): string {
+export function renderErrorPage(details: Record<string, unknown>): Promise<string> {
   const lines = Object.entries(details)
     .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `<pre><strong>${escapeHtml(key)}</strong>: ${escapeHtml(value)}</pre>`)
-    .join('\n');
+    .map(([key, value]) => html`<pre><strong>${key}</strong>: ${String(value)}</pre>\n`);
   return layout(
     `${IDP_NAME} · Error`,
-    `<h1>${IDP_NAME}</h1>\n<p class="sub">The sign-in request failed.</p>\n${lines}`
+    html`<h1>${IDP_NAME}</h1>\n<p class="sub">The sign-in request failed.</p>\n${lines}`
   );
 }

@@ -216,10 +216,10 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       // Browsers may read userinfo from a registered redirect origin; everything else is server to server.
       clientBasedCORS: (ctx, origin, client) =>
         ctx.oidc.route === 'userinfo' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
-      renderError: (ctx, out) => {
+      renderError: async (ctx, out) => {
         ctx.type = 'html';
         for (const [name, value] of Object.entries(PAGE_HEADERS)) ctx.set(name, value);
-        ctx.body = renderErrorPage({ error: out.error, error_description: out.error_description });
+        ctx.body = await renderErrorPage({ error: out.error, error_description: out.error_description });
       },
       ttl: {
         AccessToken: 3600,
@@ -262,9 +262,11 @@ function grantRequestedScopes(grant: Grant, scope: unknown): void {
   }
 }
 
-function sendPage(res: ServerResponse, status: number, html: string): void {
-  res.writeHead(status, PAGE_HEADERS);
-  res.end(html);
+function sendPage(res: ServerResponse, status: number, page: Promise<string>): void {
+  void page.then((html) => {
+    res.writeHead(status, PAGE_HEADERS);
+    res.end(html);
+  });
 }
 
 /** The urlencoded form body, or undefined when it is not one or is too large. */

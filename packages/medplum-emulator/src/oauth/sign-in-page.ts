@@ -1,10 +1,19 @@
-/** The emulator's own minimal sign-in page; Medplum sends the browser to its web app for this step instead. */
-export function signInPage(params: Record<string, string>, clientName: string, error?: string): string {
+import { html } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+
+/**
+ * The emulator's own minimal sign-in page; Medplum sends the browser to its web app for this step instead. Every value
+ * goes through hono/html's `html` tag, which escapes it.
+ */
+export function signInPage(
+  params: Record<string, string>,
+  clientName: string,
+  error?: string
+): HtmlEscapedString | Promise<HtmlEscapedString> {
   const hidden = Object.entries(params)
     .filter(([name]) => name !== 'email' && name !== 'password')
-    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-    .join('\n      ');
-  return `<!doctype html>
+    .map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
+  return html`<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8">
@@ -20,23 +29,14 @@ export function signInPage(params: Record<string, string>, clientName: string, e
   </head>
   <body>
     <h1>Sign in</h1>
-    <p>to ${escapeHtml(clientName)} (local Medplum emulator)</p>
-    ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+    <p>to ${clientName} (local Medplum emulator)</p>
+    ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     <form method="post" action="sign-in">
       ${hidden}
-      <label>Email <input type="email" name="email" autocomplete="username" required value="${escapeHtml(params.email ?? '')}"></label>
+      <label>Email <input type="email" name="email" autocomplete="username" required value="${params.email ?? ''}"></label>
       <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
       <button type="submit">Sign in</button>
     </form>
   </body>
 </html>`;
-}
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
 }
