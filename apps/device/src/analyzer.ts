@@ -10,7 +10,7 @@ import type {
   Reference,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-import { deviceResultSystem } from '@org/auth/provisioning';
+import { deviceResultSystem } from '@org/auth/ids';
 
 /**
  * The simulated analyzer: turns a lab order (ServiceRequest) into results. Everything here is deterministic in the
@@ -153,11 +153,6 @@ const PANELS: Record<string, { display: string; assays: Assay[] }> = {
   },
 };
 for (const assay of Object.values(ASSAYS)) PANELS[assay.code] ??= { display: assay.display, assays: [assay] };
-
-/** The order codes this analyzer understands (for the status page and docs). */
-export function supportedOrderCodes(): { code: string; display: string }[] {
-  return Object.entries(PANELS).map(([code, panel]) => ({ code, display: panel.display }));
-}
 
 export class OrderRejected extends Error {
   override name = 'OrderRejected';

@@ -1,5 +1,5 @@
 /** Verify Medplum rest-hook deliveries: Basic credentials, X-Signature over the raw bytes, freshness, redelivery. Node only. */
-export { createFileDeliveryLedger, createMemoryDeliveryLedger, type DeliveryLedger } from './ledger.ts';
+export { createMemoryDeliveryLedger, type DeliveryLedger } from './ledger.ts';
 export { type RestHookEnv, type RestHookMiddlewareOptions, restHookVerifier } from './middleware.ts';
 export {
   checkBasicCredentials,
