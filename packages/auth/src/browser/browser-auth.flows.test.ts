@@ -131,6 +131,14 @@ describe('signInWithRedirect and signInWithExternalAuth', () => {
     });
     expect(storage.getString('codeVerifier')).toBeDefined();
   });
+
+  it('external without an identity provider in the options: refused before any PKCE value is stored', async () => {
+    const storage = new ClientStorage(new MemoryStorage(), 'test:');
+    const location = { origin: 'http://localhost:3000', search: '', assign: () => {} };
+    const auth = createBrowserAuth({ baseUrl: config.baseUrl, clientId: config.clientId, storage, location });
+    await expect(auth.signInWithExternalAuth()).rejects.toThrow('no external identity provider');
+    expect(storage.getString('codeVerifier')).toBeUndefined();
+  });
 });
 
 describe('callback handling', () => {
