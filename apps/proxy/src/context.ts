@@ -2,7 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { clientCredentials, createServiceClient, type ServiceClient } from '@org/auth/server';
 import type { Context } from 'hono';
 import { DEFAULT_SETTINGS, type ProxyConfig, type ProxySettings, type PublicSite, publicSite } from './config.ts';
-import { jsonLogger, type Logger } from './log.ts';
+import { type Logger, proxyLogger } from './log.ts';
 import { createRateLimiter, type RateLimiter } from './security/rate-limit.ts';
 import { createSignInGuard } from './security/sign-in-guard.ts';
 import { type CookieCodec, createCookieCodec, type SessionCookieSpec, sessionCookieSpec } from './session/cookie.ts';
@@ -69,7 +69,7 @@ function socketAddress(c: Context): string {
 export function createProxyContext(config: ProxyConfig, deps: AppDeps = {}): ProxyContext {
   const settings: ProxySettings = { ...DEFAULT_SETTINGS, ...deps.settings };
   const now = deps.now ?? (() => Date.now());
-  const log = deps.logger ?? jsonLogger;
+  const log = deps.logger ?? proxyLogger();
   const site = publicSite(config);
   const medplum =
     deps.medplum ??

@@ -1,8 +1,11 @@
 /**
- * Structured logs: one JSON object per line. Entries are built from an explicit list of fields, never from request
- * headers, cookies, bodies or query strings, so tokens, cookies, passwords and search terms (which may name a patient)
- * cannot end up in them. Every entry about a request carries its request id.
+ * The proxy's log entries: built from the explicit field list below, never from request headers, cookies, bodies or
+ * query strings, so tokens, cookies, passwords and search terms (which may name a patient) cannot end up in them.
+ * Every entry about a request carries its request id. They are written by the one logger every process here uses
+ * (@org/runtime: JSON lines, or a readable line on a terminal).
  */
+import { createLogger, type Logger as ProcessLogger } from '@org/runtime';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface LogEntry {
@@ -24,9 +27,16 @@ export interface LogEntry {
 
 export type Logger = (entry: LogEntry) => void;
 
-/** Writes JSON lines to stdout. */
-export const jsonLogger: Logger = (entry) => {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
-};
+/** Writes entries through a process logger; only the fields of LogEntry reach it. */
+export function entryLogger(logger: ProcessLogger): Logger {
+  return ({ level, msg, ...fields }) => logger[level](fields, msg);
+}
+
+let processLogger: Logger | undefined;
+/** The proxy process's logger, made on first use. */
+export function proxyLogger(): Logger {
+  processLogger ??= entryLogger(createLogger({ name: 'proxy' }));
+  return processLogger;
+}
 
 export const silentLogger: Logger = () => {};
