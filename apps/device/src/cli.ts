@@ -5,13 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
+import { exitOnStartError, stopOnSignal } from '@org/runtime';
 import { createApp, JWKS_PATH, WEBHOOK_PATH } from './app.ts';
 import type { DeviceConfig } from './config.ts';
 import { createDevice, type Device, type StatusSnapshot } from './device.ts';
 import { loadDeviceEnv } from './env.ts';
-import { createLogger, inTime, plural } from './log.ts';
-import { OutboxLockedError, readOutbox } from './outbox.ts';
-import { type ListeningServer, listen } from './server.ts';
+import { deviceLog, inTime, plural } from './log.ts';
+import { readOutbox } from './outbox.ts';
+import { listen } from './server.ts';
 
 const USAGE = `Usage: device <command>
 
@@ -22,45 +23,18 @@ const USAGE = `Usage: device <command>
 Configuration comes from the environment / .env (DEVICE_*, MEDPLUM_BASE_URL); see apps/device/README.md.`;
 
 const write = (line = '') => process.stdout.write(`${line}\n`);
-const log = createLogger();
-
-async function startListening(device: Device, port: number, host: string): Promise<ListeningServer> {
-  try {
-    return await listen(createApp(device).fetch, port, host);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new Error(
-        `port ${port} is in use (another \`device run\`?). Set DEVICE_WEBHOOK_PORT, and the Subscription endpoint and jwksUri with it.`
-      );
-    }
-    throw error;
-  }
-}
-
-function onSignal(handler: () => Promise<void>): void {
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) process.exit(130);
-      stopping = true;
-      handler().then(
-        () => process.exit(signal === 'SIGINT' ? 130 : 0),
-        () => process.exit(1)
-      );
-    });
-  }
-}
+const log = deviceLog();
 
 async function run(): Promise<void> {
   const { config, authMethodSource } = loadDeviceEnv();
   const device = await createDevice({ config, authMethodSource, log });
-  const server = await startListening(device, config.DEVICE_WEBHOOK_PORT, config.DEVICE_LISTEN_HOST);
+  const server = await listen(createApp(device).fetch, config.DEVICE_WEBHOOK_PORT, config.DEVICE_LISTEN_HOST);
   log('device', `lab analyzer listening on ${server.url}`);
   log('device', `  webhook inbox  POST ${new URL(WEBHOOK_PATH, server.url)} (Basic + X-Signature required)`);
   log('device', `  status page    ${server.url}`);
   if (device.client.jwks) log('device', `  JWKS           ${new URL(JWKS_PATH, server.url)}`);
   log('device', `  data           ${resolve(config.DEVICE_DATA_DIR)}`);
-  onSignal(async () => {
+  stopOnSignal(async () => {
     log('device', 'stopping: results not yet confirmed stay in the outbox and are sent on the next start');
     await server.close();
     await device.stop();
@@ -98,13 +72,13 @@ async function send(file: string | undefined): Promise<number> {
   const device = await createDevice({ config, authMethodSource, log, catchUp: false });
   // Medplum fetches the public key while it checks our assertion, so the JWKS must be reachable meanwhile.
   const server = device.client.jwks
-    ? await startListening(device, config.DEVICE_WEBHOOK_PORT, config.DEVICE_LISTEN_HOST)
+    ? await listen(createApp(device).fetch, config.DEVICE_WEBHOOK_PORT, config.DEVICE_LISTEN_HOST)
     : undefined;
   const finish = async () => {
     await server?.close();
     await device.stop();
   };
-  onSignal(async () => {
+  stopOnSignal(async () => {
     log(
       'device',
       `interrupted: ${plural(device.outbox.counts().pending, 'result')} stay in the outbox for the next run`
@@ -202,9 +176,6 @@ main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exit(code);
   },
-  (error: unknown) => {
-    const message = error instanceof OutboxLockedError || error instanceof Error ? error.message : String(error);
-    process.stderr.write(`device: ${message}\n`);
-    process.exit(1);
-  }
+  // Expected failures (a busy port, a locked outbox, bad configuration) are Errors with a message for a person.
+  (error: unknown) => exitOnStartError('device', error, (e) => e instanceof Error)
 );

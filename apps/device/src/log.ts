@@ -1,23 +1,17 @@
 /**
- * Output a person can follow: one line per event, `HH:MM:SS area  message`. Never given a secret or a token (the
+ * The device's log: one entry per event with its area (`webhook`, `upload`, …), written by the logger every process
+ * here uses (@org/runtime: a readable line on a terminal, JSON lines otherwise). Never given a secret or a token (the
  * auth package's log lines are written to be safe to print, and the device only adds references and counts).
  */
+import { createLogger, type Logger } from '@org/runtime';
+
 export type Area = 'device' | 'auth' | 'webhook' | 'order' | 'outbox' | 'upload' | 'http';
 
 export type LogLine = (area: Area, message: string) => void;
 
-export interface LoggerOptions {
-  write?: (line: string) => void;
-  now?: () => Date;
-}
-
-export function createLogger(options: LoggerOptions = {}): LogLine {
-  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const now = options.now ?? (() => new Date());
-  return (area, message) => {
-    const time = now().toISOString().slice(11, 19);
-    write(`${time} ${area.padEnd(7)} ${message}`);
-  };
+/** Log lines written by `logger`, default the device process's own. */
+export function deviceLog(logger: Logger = createLogger({ name: 'device' })): LogLine {
+  return (area, message) => logger.info({ area }, message);
 }
 
 /** Lines nobody needs to see (tests). */

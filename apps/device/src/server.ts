@@ -1,11 +1,6 @@
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
+import { type RunningHttpServer, startHttpServer } from '@org/runtime';
 
-export interface ListeningServer {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type ListeningServer = Pick<RunningHttpServer, 'url' | 'port' | 'close'>;
 
 /**
  * Listens for the app on `host` (DEVICE_LISTEN_HOST: loopback unless a remote Medplum must reach the webhook inbox);
@@ -16,19 +11,12 @@ export function listen(
   port: number,
   host = '127.0.0.1'
 ): Promise<ListeningServer> {
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch, port, hostname: host }, (info: AddressInfo) => {
-      resolve({
-        url: `http://localhost:${info.port}/`,
-        port: info.port,
-        close: () =>
-          new Promise<void>((done, fail) => {
-            server.close((error) => (error ? fail(error) : done()));
-            // Keep-alive connections (Medplum's webhook client) would hold close() open.
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-          }),
-      });
-    });
-    server.once('error', reject);
+  return startHttpServer({
+    fetch,
+    port,
+    hostname: host,
+    name: 'the device',
+    portSetting: 'DEVICE_WEBHOOK_PORT',
+    inUseHint: 'Another `device run`? A new port also changes the Subscription endpoint and the jwksUri.',
   });
 }
