@@ -8,7 +8,7 @@ import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
 import { exitOnStartError, stopOnSignal } from '@org/runtime';
 import { createApp, JWKS_PATH, WEBHOOK_PATH } from './app.ts';
 import type { DeviceConfig } from './config.ts';
-import { createDevice, type Device, type StatusSnapshot } from './device.ts';
+import { createDevice, type StatusSnapshot } from './device.ts';
 import { loadDeviceEnv } from './env.ts';
 import { deviceLog, inTime, plural } from './log.ts';
 import { readOutbox } from './outbox.ts';
