@@ -35,16 +35,24 @@ function refuse(message: string): never {
   process.exit(2);
 }
 
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        scope: { type: 'string' },
+        project: { type: 'string' },
+        systems: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    refuse(`${(error as Error).message}\n${USAGE}`);
+  }
+}
+
 function readOptions(): RenameOptions & { dryRun: boolean } {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      scope: { type: 'string' },
-      project: { type: 'string' },
-      systems: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-    },
-  });
+  const { values, positionals } = parseCommandLine();
   const scope = values.scope ?? positionals[0];
   if (scope === undefined || positionals.length > (values.scope ? 0 : 1)) refuse(USAGE);
   const options = {
