@@ -1,6 +1,7 @@
-import { getStatus, normalizeOperationOutcome } from '@medplum/core';
-import type { Observation, Resource } from '@medplum/fhirtypes';
+import { forbidden, notFound } from '@medplum/core';
+import type { Observation, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { deviceResultSystem } from '@org/auth/provisioning';
+import { outcomeOf } from '@org/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ANALYZER,
@@ -25,12 +26,13 @@ afterAll(async () => {
   await world?.close();
 });
 
-async function statusOf(call: () => Promise<unknown>): Promise<number> {
+/** What Medplum answered: `'allowed'`, or its OperationOutcome (compared whole with Medplum's exact ones). */
+async function answerTo(call: () => Promise<unknown>): Promise<OperationOutcome | 'allowed' | string> {
   try {
     await call();
-    return 200;
+    return 'allowed';
   } catch (error) {
-    return getStatus(normalizeOperationOutcome((error as { outcome?: unknown }).outcome ?? error));
+    return outcomeOf(error) ?? String(error);
   }
 }
 
@@ -46,9 +48,9 @@ const ownObservation = (device: string = ANALYZER): Observation => ({
 describe('the device identity (least privilege)', () => {
   it('cannot read patients, not even the one in its orders', async () => {
     const client = world.device.client;
-    expect(await statusOf(() => client.readResource('Patient', OTHER_PATIENT))).toBe(403);
-    expect(await statusOf(() => client.readResource('Patient', PATIENT))).toBe(403);
-    expect(await statusOf(() => client.search('Patient', {}))).toBe(403);
+    expect(await answerTo(() => client.readResource('Patient', OTHER_PATIENT))).toEqual(forbidden);
+    expect(await answerTo(() => client.readResource('Patient', PATIENT))).toEqual(forbidden);
+    expect(await answerTo(() => client.search('Patient', {}))).toEqual(forbidden);
   });
 
   it.each<Resource>([
@@ -72,16 +74,16 @@ describe('the device identity (least privilege)', () => {
       channel: { type: 'rest-hook' },
     },
   ])('cannot create a $resourceType', async (resource) => {
-    expect(await statusOf(() => world.device.client.createResource(resource))).toBe(403);
+    expect(await answerTo(() => world.device.client.createResource(resource))).toEqual(forbidden);
   });
 
   it('cannot write results as another device, nor change or delete its own', async () => {
     const client = world.device.client;
-    expect(await statusOf(() => client.createResource(ownObservation(OTHER_DEVICE)))).toBe(403);
+    expect(await answerTo(() => client.createResource(ownObservation(OTHER_DEVICE)))).toEqual(forbidden);
     const own = await client.createResource(ownObservation());
     expect(own.meta?.author?.reference).toBe(`ClientApplication/${world.config.DEVICE_MEDPLUM_CLIENT_ID}`);
-    expect(await statusOf(() => client.updateResource({ ...own, status: 'cancelled' }))).toBe(403);
-    expect(await statusOf(() => client.deleteResource('Observation', own.id))).toBe(403);
+    expect(await answerTo(() => client.updateResource({ ...own, status: 'cancelled' }))).toEqual(forbidden);
+    expect(await answerTo(() => client.deleteResource('Observation', own.id))).toEqual(forbidden);
   });
 
   it("cannot read another device's orders (but can read its own)", async () => {
@@ -91,7 +93,7 @@ describe('the device identity (least privilege)', () => {
     const client = world.device.client;
     expect((await client.readResource('ServiceRequest', mine.id)).id).toBe(mine.id);
     // Outside the policy's criteria Medplum answers as if the order did not exist: 404, not 403.
-    expect(await statusOf(() => client.readResource('ServiceRequest', theirs.id))).toBe(404);
+    expect(await answerTo(() => client.readResource('ServiceRequest', theirs.id))).toEqual(notFound);
     const visible = await client.searchResources('ServiceRequest', { _count: '100' });
     expect(visible.map((r) => r.id)).toContain(mine.id);
     expect(visible.map((r) => r.id)).not.toContain(theirs.id);

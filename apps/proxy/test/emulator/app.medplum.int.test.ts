@@ -4,6 +4,7 @@
  * memberships: "clinician" → the practitioner (policy "Practitioner"), "reception" → the receptionist (policy
  * "Reception (patient list only)").
  */
+import { forbidden } from '@medplum/core';
 import type { Bundle, Communication } from '@medplum/fhirtypes';
 import { SEED_IDS } from '@org/auth/provisioning';
 import type { RunningEmulator } from '@org/medplum-emulator';
@@ -120,6 +121,8 @@ describe('proxy ↔ emulator', () => {
       body: noteBody(MARIA, 'reception must not write notes'),
     });
     expect([labs.status, reports.status, note.status]).toEqual([403, 403, 403]);
+    // Medplum's own refusal, passed on whole.
+    for (const refused of [labs, reports, note]) expect(await refused.json()).toEqual(forbidden);
 
     // The same read as the proxy's own identity (no on-behalf-of) succeeds: the refusal is the user's policy.
     const service = proxyIdentity(emulator);

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getStatus, isOperationOutcome, OperationOutcomeError } from '@medplum/core';
+import { isDeepStrictEqual } from 'node:util';
+import { forbidden, notFound } from '@medplum/core';
 import type { DiagnosticReport, Observation, Resource, ResourceType, ServiceRequest } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceResultSystem, SEED_IDS } from '../ids.ts';
@@ -10,6 +11,7 @@ import { refusalOf } from '../server/refusal.ts';
 import { createServiceClient, type ServiceClient } from '../server/service-client.ts';
 import { startSeededEmulator } from '../testing/emulator.ts';
 import { serveFetch } from '../testing/http-server.ts';
+import { onBehalfOfRefused, outcomeOf } from '../testing/outcomes.ts';
 import { createDeviceClient, type DeviceClient } from './device-client.ts';
 import { loadOrCreateDeviceKey } from './device-key.ts';
 
@@ -58,18 +60,16 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function statusOf(error: unknown): number | undefined {
-  return error instanceof OperationOutcomeError && isOperationOutcome(error.outcome)
-    ? getStatus(error.outcome)
-    : undefined;
-}
-
-async function refusal(call: () => Promise<unknown>): Promise<number | string> {
+/** How Medplum answered: `'allowed'`, its exact `forbidden` (403) or `not-found` (404) outcome, or what else it sent. */
+async function refusal(call: () => Promise<unknown>): Promise<string> {
   try {
     await call();
     return 'allowed';
   } catch (error) {
-    return statusOf(error) ?? String(error);
+    const outcome = outcomeOf(error);
+    if (isDeepStrictEqual(outcome, forbidden)) return 'forbidden';
+    if (isDeepStrictEqual(outcome, notFound)) return 'not-found';
+    return outcome ? JSON.stringify(outcome) : String(error);
   }
 }
 
@@ -168,8 +168,8 @@ describe('device least privilege (client credentials)', () => {
         delete: () => client.deleteResource(type, SEED_IDS.patientMaria),
       };
       for (const [interaction, call] of Object.entries(attempts)) {
-        const status = await refusal(call);
-        if (status !== 403) failures.push(`${interaction} ${type}: ${status}`);
+        const answer = await refusal(call);
+        if (answer !== 'forbidden') failures.push(`${interaction} ${type}: ${answer}`);
       }
     }
     expect(failures).toEqual([]);
@@ -194,15 +194,15 @@ describe('device least privilege (client credentials)', () => {
     };
     const failures: string[] = [];
     for (const [label, call] of Object.entries(attempts)) {
-      const status = await refusal(call);
-      if (status !== 403) failures.push(`${label}: ${status}`);
+      const answer = await refusal(call);
+      if (answer !== 'forbidden') failures.push(`${label}: ${answer}`);
     }
     expect(failures).toEqual([]);
   });
 
   it("cannot see another device's orders (read refused, search excludes them)", async () => {
     // Medplum filters reads by the policy criteria: a resource outside them reads as if it did not exist (404).
-    expect(await refusal(() => client.readResource('ServiceRequest', otherOrder.id ?? ''))).toBe(404);
+    expect(await refusal(() => client.readResource('ServiceRequest', otherOrder.id ?? ''))).toBe('not-found');
     const visible = await client.searchResources('ServiceRequest', { performer: otherDevice });
     expect(visible).toHaveLength(0);
   });
@@ -212,6 +212,7 @@ describe('device least privilege (client credentials)', () => {
       .onBehalfOf(`ProjectMembership/${SEED_IDS.practitionerMembership}`)
       .searchResources('ServiceRequest')
       .catch((e: unknown) => e);
+    expect(outcomeOf(error)).toEqual(onBehalfOfRefused);
     expect(refusalOf(error)).toBe('on-behalf-of');
   });
 });

@@ -52,8 +52,9 @@ describe('device credential strategies behind one interface', () => {
     expect(server.tokenRequests()).toHaveLength(0);
     const expected = `Basic ${Buffer.from(`${server.clientId}:${secret}`).toString('base64')}`;
     expect(server.fhirRequests().map((r) => r.headers.get('authorization'))).toEqual([expected, expected]);
-    expect(lines.filter((l) => l.startsWith('WARNING'))).toHaveLength(1);
-    expect(lines[0]).toMatch(/FALLBACK/);
+    // Once as a warning by the device client, once by the service client it wraps.
+    const fallback = `basic: FALLBACK - client id and secret of ClientApplication/${server.clientId} sent with every request (no token); use client-credentials or private-key-jwt where possible`;
+    expect(lines).toEqual([`WARNING ${fallback}`, fallback]);
     expect(lines.join('\n')).not.toContain(secret);
     expect(device.tokenExpiresAt()).toBeUndefined();
   });

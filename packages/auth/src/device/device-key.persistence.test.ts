@@ -53,6 +53,6 @@ describe('device key pair is created once and kept in the data folder', () => {
   it('refuses a corrupt key file instead of silently replacing the published key', async () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dir, DEVICE_KEY_FILE), 'not json');
-    await expect(loadOrCreateDeviceKey(dir)).rejects.toThrow();
+    await expect(loadOrCreateDeviceKey(dir)).rejects.toThrow(SyntaxError);
   });
 });

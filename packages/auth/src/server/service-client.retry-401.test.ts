@@ -1,3 +1,4 @@
+import { unauthorized } from '@medplum/core';
 import { generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { fakeMedplum } from '../testing/fake-medplum.ts';
@@ -34,7 +35,7 @@ describe('one retry on 401', () => {
   it('client credentials: a second 401 is final (no loop)', async () => {
     const { server, client } = await readyClient('client_credentials');
     server.alwaysUnauthorized(true);
-    await expect(client.readResource('Patient', 'p1')).rejects.toThrow(/Unauthorized/);
+    await expect(client.readResource('Patient', 'p1')).rejects.toMatchObject({ outcome: unauthorized });
     expect(server.fhirRequests()).toHaveLength(2);
     expect(server.tokenRequests()).toHaveLength(2);
   });
@@ -65,7 +66,7 @@ describe('one retry on 401', () => {
   it('private_key_jwt: a second 401 is final', async () => {
     const { server, client } = await readyClient('private_key_jwt');
     server.alwaysUnauthorized(true);
-    await expect(client.readResource('Patient', 'p1')).rejects.toThrow();
+    await expect(client.readResource('Patient', 'p1')).rejects.toMatchObject({ outcome: unauthorized });
     expect(server.fhirRequests()).toHaveLength(2);
   });
 });

@@ -92,7 +92,7 @@ describe('token cache: one token request, shared', () => {
     });
     await client.readResource('Patient', 'p');
     const token = client.medplum.getAccessToken() ?? '';
-    expect(lines.length).toBeGreaterThan(0);
+    expect(lines).toEqual(['client-credentials: new access token, expires 2026-01-01T01:00:00.000Z']);
     for (const line of lines) {
       expect(line).not.toContain('unit-test-secret');
       expect(line).not.toContain(token);

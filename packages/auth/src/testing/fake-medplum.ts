@@ -4,6 +4,10 @@
  * policies with a per-membership list of resource types. Only for unit tests; integration tests use the emulator over
  * real HTTP.
  */
+// Medplum answers with its own OperationOutcomes (packages/core/src/outcomes.ts), exported by the SDK.
+import { forbidden, notFound, tooManyRequests, unauthorized } from '@medplum/core';
+import { onBehalfOfRefused } from './outcomes.ts';
+
 export interface RecordedRequest {
   method: string;
   url: URL;
@@ -45,22 +49,6 @@ export interface FakeMedplumOptions {
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-function outcome(id: string | undefined, code: string, text: string, diagnostics?: string) {
-  return {
-    resourceType: 'OperationOutcome',
-    ...(id ? { id } : {}),
-    issue: [{ severity: 'error', code, details: { text }, ...(diagnostics ? { diagnostics } : {}) }],
-  };
-}
-
-// The OperationOutcomes Medplum answers with (packages/core/src/outcomes.ts: unauthorized, forbidden, notFound,
-// tooManyRequests) and the current on-behalf-of refusal (packages/server/src/oauth/middleware.ts).
-const UNAUTHORIZED = outcome('unauthorized', 'login', 'Unauthorized');
-const FORBIDDEN = outcome('forbidden', 'forbidden', 'Forbidden');
-const NOT_FOUND = outcome('not-found', 'not-found', 'Not found');
-const TOO_MANY_REQUESTS = outcome('too-many-requests', 'throttled', 'Too Many Requests');
-const ON_BEHALF_OF_REFUSED = outcome(undefined, 'invalid', 'Authentication error', 'Forbidden');
-
 export function fakeMedplum(options: FakeMedplumOptions = {}) {
   const baseUrl = options.baseUrl ?? 'https://medplum.test/';
   const clientId = options.clientId ?? 'client-1';
@@ -86,12 +74,15 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
 
   async function token(body: string | undefined): Promise<Response> {
     if (tokenGate) await tokenGate;
-    if (tokenStatus === 429) return json(TOO_MANY_REQUESTS, 429);
+    if (tokenStatus === 429) return json(tooManyRequests, 429);
+    // Medplum's token errors (packages/server/src/oauth/token.ts: sendTokenError).
+    const refuse = (description: string, status = 400) =>
+      json({ error: 'invalid_request', error_description: description }, status);
+    if (tokenStatus) return refuse('Invalid secret', tokenStatus);
     const form = new URLSearchParams(body);
-    const known = form.get('client_id') === clientId || form.has('client_assertion');
-    if (tokenStatus || !known || (!form.has('client_assertion') && !secretAccepted(form.get('client_secret')))) {
-      return json({ error: 'invalid_request', error_description: 'Invalid secret' }, tokenStatus ?? 400);
-    }
+    const assertion = form.has('client_assertion');
+    if (!assertion && form.get('client_id') !== clientId) return refuse('Invalid client');
+    if (!assertion && !secretAccepted(form.get('client_secret'))) return refuse('Invalid secret');
     const now = Math.floor(Date.now() / 1000);
     const accessToken = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({
       login_id: `login-${++serial}`,
@@ -124,14 +115,14 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
     const onBehalfOf = headers.get('x-medplum-on-behalf-of');
     const member = onBehalfOf ? options.members?.[onBehalfOf] : undefined;
     if (onBehalfOf && options.members && !member) {
-      return options.onBehalfOfRefusal === 'legacy' ? json(FORBIDDEN, 403) : json(ON_BEHALF_OF_REFUSED, 400);
+      return options.onBehalfOfRefusal === 'legacy' ? json(forbidden, 403) : json(onBehalfOfRefused, 400);
     }
-    if (member && !member.types.includes(type)) return json(FORBIDDEN, 403);
+    if (member && !member.types.includes(type)) return json(forbidden, 403);
     const actingFor = member?.profile ?? onBehalfOf;
 
     if (method === 'GET' && id) {
       const found = store.get(`${type}/${id}`) ?? (options.resources ? undefined : { resourceType: type, id });
-      return found ? json(found) : json(NOT_FOUND, 404);
+      return found ? json(found) : json(notFound, 404);
     }
     if (method === 'GET') {
       const subject = url.searchParams.get('subject');
@@ -160,7 +151,7 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
       store.set(`${type}/${created.id}`, created);
       return json(created, 201);
     }
-    return json(NOT_FOUND, 404);
+    return json(notFound, 404);
   }
 
   const fetch: typeof globalThis.fetch = async (input, init) => {
@@ -179,7 +170,7 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
     const refuseFhir = isFhir && (fhirAlwaysUnauthorized || fhirUnauthorizedOnce > 0);
     if (!authorized(request.headers.get('authorization') ?? '') || refuseFhir) {
       if (isFhir && fhirUnauthorizedOnce > 0) fhirUnauthorizedOnce--;
-      return json(UNAUTHORIZED, 401);
+      return json(unauthorized, 401);
     }
     if (path === '/auth/me') {
       return json({
@@ -190,7 +181,7 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
         accessPolicy: { resourceType: 'AccessPolicy' },
       });
     }
-    return path.startsWith('/fhir/R4/') ? fhir(request) : json(NOT_FOUND, 404);
+    return path.startsWith('/fhir/R4/') ? fhir(request) : json(notFound, 404);
   };
 
   return {

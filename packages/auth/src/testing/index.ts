@@ -14,4 +14,5 @@ export {
   type RecordedRequest,
 } from './fake-medplum.ts';
 export { countingFetch, serveFetch } from './http-server.ts';
+export { onBehalfOfRefused, outcomeOf } from './outcomes.ts';
 export { signInAsClient, signInWithPassword } from './sign-in.ts';
