@@ -52,7 +52,7 @@ function expectOneCleanMessage(run: Run, pattern: RegExp): void {
 }
 
 describe('cli', () => {
-  it('prints one ready line with its URL, serves, and stops cleanly on SIGTERM', async () => {
+  it('logs one ready entry with its URL (JSON lines: stdout is not a terminal), serves, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const idpPort = await freePort();
     const child = spawn(process.execPath, [CLI], {
@@ -65,14 +65,32 @@ describe('cli', () => {
       stdio: 'pipe',
     });
     let stdout = '';
+    const entries = () =>
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { level: string; name: string; msg: string; url?: string });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
-        if (stdout.includes('\n')) resolve();
+        if (stdout.includes('Medplum emulator ready at')) resolve();
       });
       child.on('exit', (code) => reject(new Error(`exited with ${code} before the ready line`)));
     });
-    expect(stdout).toMatch(new RegExp(`^Medplum emulator ready at http://localhost:${port}/ .*\n$`));
+    const ready = entries().filter((entry) => entry.msg.startsWith('Medplum emulator ready at'));
+    expect(ready).toEqual([
+      {
+        level: 'info',
+        time: expect.any(String),
+        name: 'medplum-emulator',
+        url: `http://localhost:${port}/`,
+        msg: expect.stringMatching(
+          new RegExp(
+            `^Medplum emulator ready at http://localhost:${port}/ \\(data in memory, identity provider at http://localhost:${idpPort}\\)$`
+          )
+        ),
+      },
+    ]);
     const discovery = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`);
     expect(discovery.status).toBe(200);
     const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));

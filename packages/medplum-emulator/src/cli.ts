@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * `pnpm dev` / `medplum-emulator [--seed <bundle.json>] [--data-file <file>]`: configuration from @org/config (EMULATOR_*,
- * IDP_*, DEV_PRACTITIONER_*, NEXT_PUBLIC_IDP_CLIENT_ID), flags win over the environment. Prints one ready line;
- * expected failures print one message with the fix and exit 1, without a stack trace.
+ * IDP_*, DEV_PRACTITIONER_*, NEXT_PUBLIC_IDP_CLIENT_ID), flags win over the environment. Logs one ready entry
+ * (`Medplum emulator ready at …`, with `url`) through the @org/runtime logger; expected failures print one message
+ * with the fix on stderr and exit 1, without a stack trace. SIGINT/SIGTERM stop it and exit 0.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,6 +16,7 @@ import {
   loadConfigOrExit,
   webBrowserSchema,
 } from '@org/config';
+import { createLogger, exitOnStartError, stopOnSignal } from '@org/runtime';
 import { EmulatorStartError } from './errors.ts';
 import { startEmulator } from './index.ts';
 
@@ -69,6 +71,7 @@ const config = loadConfigOrExit(
 const seed = flags.seed ? readSeed(flags.seed) : undefined;
 const dataFile = flags.dataFile ?? config.EMULATOR_DATA_FILE;
 const emulatorUrl = `http://localhost:${config.EMULATOR_PORT}/`;
+const logger = createLogger({ name: 'medplum-emulator' });
 
 try {
   const emulator = await startEmulator({
@@ -89,26 +92,12 @@ try {
       ],
       users: [{ email: config.DEV_PRACTITIONER_EMAIL, password: config.DEV_PRACTITIONER_PASSWORD }],
     },
-    log: (line) => process.stderr.write(`${line}\n`),
+    log: (line) => logger.info(line),
   });
   const idp = emulator.identityProvider ? `, identity provider at ${emulator.identityProvider.issuer}` : '';
   const persistence = dataFile ? `data in ${dataFile}` : 'data in memory';
-  process.stdout.write(`Medplum emulator ready at ${emulator.url} (${persistence}${idp})\n`);
-
-  const shutdown = () => {
-    emulator.stop().then(
-      () => process.exit(0),
-      () => process.exit(1)
-    );
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  logger.info({ url: emulator.url }, `Medplum emulator ready at ${emulator.url} (${persistence}${idp})`);
+  stopOnSignal(() => emulator.stop(), logger);
 } catch (error) {
-  if (error instanceof EmulatorStartError) fail(error.message);
-  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    fail(
-      `port ${config.IDP_PORT} (identity provider) is already in use. Stop whatever is using it or set IDP_PORT to a free port.`
-    );
-  }
-  throw error;
+  exitOnStartError('medplum-emulator', error, (e) => e instanceof EmulatorStartError);
 }

@@ -1,12 +1,9 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
 import { ensureTrailingSlash } from '@medplum/core';
 import { FhirRouter } from '@medplum/fhir-router';
 import type { Bundle } from '@medplum/fhirtypes';
+import { createLogger, startHttpServer } from '@org/runtime';
 import type { Hono } from 'hono';
 import { createEmulatorApp } from './app.ts';
-import { EmulatorStartError } from './errors.ts';
 import { loadFhirDefinitions } from './fhir/definitions.ts';
 import { DEFAULT_AUTH_RATE_LIMIT_PER_MINUTE, DEFAULT_RATE_LIMIT_PER_MINUTE } from './http/rate-limit.ts';
 import type { IdentityProviderOptions, RunningIdentityProvider } from './idp/index.ts';
@@ -46,7 +43,7 @@ export interface EmulatorOptions {
   subscriptionRetryDelayMs?: number;
   /** Outgoing HTTP (identity provider, webhooks); defaults to globalThis.fetch. */
   fetch?: typeof fetch;
-  /** One line per notable event, never with secrets or tokens. Defaults to stderr. */
+  /** One line per notable event, never with secrets or tokens. Defaults to the @org/runtime logger (stdout). */
   log?: (line: string) => void;
 }
 
@@ -63,7 +60,7 @@ export interface RunningEmulator {
 export const DEFAULT_PORT = 8103;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? defaultLog();
   const outgoingFetch = options.fetch ?? globalThis.fetch;
   loadFhirDefinitions();
 
@@ -78,12 +75,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     repo.onChange = () => writeDataFile(dataFile, repo.snapshot());
   }
 
+  // The app needs the base URL, which needs the port, which 0 leaves to the listen: so the app is made after it.
   let app: Hono | undefined;
-  const server = createAdaptorServer({
+  const server = await startHttpServer({
     fetch: (request, env) => (app as Hono).fetch(request, env),
-    hostname: '127.0.0.1',
-  }) as Server;
-  const port = await listen(server, options.port ?? DEFAULT_PORT);
+    port: options.port ?? DEFAULT_PORT,
+    name: 'the Medplum emulator',
+    portSetting: 'EMULATOR_PORT',
+    inUseHint: 'Another emulator, or a local Medplum?',
+  });
+  const { port } = server;
   const baseUrl = ensureTrailingSlash(options.baseUrl ?? `http://localhost:${port}/`);
 
   const dispatcher = createSubscriptionDispatcher({
@@ -110,9 +111,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let identityProvider: RunningIdentityProvider | undefined;
   if (options.identityProvider) {
     try {
-      identityProvider = await startIdentityProvider(options.identityProvider);
+      identityProvider = await startIdentityProvider({ log, ...options.identityProvider });
     } catch (error) {
-      await closeServer(server);
+      await server.close();
       throw error;
     }
   }
@@ -124,7 +125,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     idle: () => dispatcher.idle(),
     stop: () => {
       stopping ??= (async () => {
-        await closeServer(server);
+        await server.close();
         await dispatcher.stop();
         await identityProvider?.stop();
       })();
@@ -133,30 +134,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          new EmulatorStartError(
-            `Port ${port} on 127.0.0.1 is already in use. Stop whatever is using it (another emulator or a local Medplum?) or set EMULATOR_PORT to a free port.`
-          )
-        );
-      } else {
-        reject(error);
-      }
-    };
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+function defaultLog(): (line: string) => void {
+  const logger = createLogger({ name: 'medplum-emulator' });
+  return (line) => logger.info(line);
 }

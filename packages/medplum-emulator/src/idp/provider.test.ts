@@ -378,7 +378,11 @@ describe('lifecycle', () => {
 
   test('a port already in use is an error, not a silent second server', async () => {
     const port = Number(new URL(idp.issuer).port);
-    await expect(startIdentityProvider({ port, clients: [], users: [] })).rejects.toThrow(/EADDRINUSE/);
+    await expect(startIdentityProvider({ port, clients: [], users: [] })).rejects.toThrow(
+      new RegExp(
+        `^Port ${port} on 127\\.0\\.0\\.1 is already in use, so the identity provider cannot start\\..*IDP_PORT`
+      )
+    );
   });
 
   test('an explicit issuer is used as given', async () => {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startHttpServer } from '@org/runtime';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { Configuration, Grant, KoaContextWithOIDC } from 'oidc-provider';
 import Provider, { errors } from 'oidc-provider';
@@ -29,7 +28,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
   }
 
   let provider: Provider | undefined;
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (!provider) {
       res.statusCode = 503;
       res.end();
@@ -45,23 +44,23 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
       return;
     }
     callback(req, res);
-  });
+  };
   let callback: (req: IncomingMessage, res: ServerResponse) => void = () => {};
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+  // oidc-provider is a Koa app: a Node request listener, served by the same startHttpServer as the Hono apps.
+  const server = await startHttpServer({
+    listener,
+    port: options.port,
+    name: 'the identity provider',
+    portSetting: 'IDP_PORT',
   });
-  const { port } = server.address() as AddressInfo;
+  const { port } = server;
   const issuer = (options.issuer ?? `http://localhost:${port}`).replace(/\/$/, '');
 
   try {
     provider = new Provider(issuer, await buildConfiguration(options, directory));
   } catch (err) {
-    await closeServer(server);
+    await server.close();
     throw err;
   }
   provider.on('server_error', (_ctx: unknown, err: Error) => log(`idp: server error: ${err.message}`));
@@ -154,7 +153,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions): P
     tokenUrl: provider.urlFor('token'),
     userInfoUrl: provider.urlFor('userinfo'),
     jwksUrl: provider.urlFor('jwks'),
-    stop: () => closeServer(server),
+    stop: () => server.close(),
   };
 
   async function buildConfiguration(
@@ -284,11 +283,4 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams | undefin
     if (size <= MAX_FORM_BYTES) chunks.push(chunk as Buffer);
   }
   return size <= MAX_FORM_BYTES ? new URLSearchParams(Buffer.concat(chunks).toString('utf8')) : undefined;
-}
-
-function closeServer(server: ReturnType<typeof createServer>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((err) => (err ? reject(err) : resolve()));
-    server.closeAllConnections();
-  });
 }
