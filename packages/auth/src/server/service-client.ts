@@ -8,7 +8,6 @@ import {
   MemoryStorage,
   OperationOutcomeError,
   type PatchOperation,
-  parseJWTPayload,
   type QueryTypes,
   type ResourceArray,
   type WithId,
