@@ -25,6 +25,7 @@ import {
   proxySchema,
   webBrowserSchema,
 } from '@org/config';
+import { readableLogLine } from '@org/runtime';
 
 const root = join(import.meta.dirname, '..');
 const dataDir = join(root, '.data');
@@ -99,6 +100,8 @@ interface Service {
 
 const children: ChildProcess[] = [];
 let stopping = false;
+// The children write JSON log lines (their stdout is a pipe); on a terminal, show them as the readable line instead.
+const show = process.stdout.isTTY ? readableLogLine(true) : (line: string) => line;
 
 function start(service: Service): ChildProcess {
   const [command, ...args] = service.command as [string, ...string[]];
@@ -115,7 +118,7 @@ function start(service: Service): ChildProcess {
     stream?.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (pending + chunk).split('\n');
       pending = lines.pop() ?? '';
-      for (const line of lines) process.stdout.write(`${prefix}${line}\n`);
+      for (const line of lines) process.stdout.write(`${prefix}${show(line)}\n`);
     });
   }
   child.on('exit', (code, signal) => {
