@@ -6,6 +6,7 @@
 import type { Communication, ProjectMembership } from '@medplum/fhirtypes';
 import { SEED_IDS } from '@org/auth/provisioning';
 import { refusalOf } from '@org/auth/server';
+import { onBehalfOfRefused, outcomeOf } from '@org/auth/testing';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiHeaders, noteBody, signIn } from '../helpers.ts';
@@ -52,6 +53,7 @@ describe('membership lookup by provisioning tag', () => {
       .onBehalfOf(`ProjectMembership/${SEED_IDS.practitionerMembership}`)
       .searchResources('Patient')
       .catch((e: unknown) => e);
+    expect(outcomeOf(error)).toEqual(onBehalfOfRefused);
     expect(refusalOf(error)).toBe('on-behalf-of');
   });
 });

@@ -1,8 +1,8 @@
 /**
  * `@org/auth/testing`: test support for this package and the apps built on it, so none of them keeps its own copy.
  * A fake Medplum for unit tests, the real emulator seeded from the auth model for integration tests (its package,
- * `@org/medplum-emulator`, must be installed as a development dependency), sign-in helpers, and a counting fetch.
- * Test code only: a check in `package-exports.server-only.test.ts` fails when non-test source imports it.
+ * `@org/medplum-emulator`, must be installed as a development dependency), sign-in helpers, Medplum's exact refusals,
+ * and a counting fetch. Test code only: Biome's `noRestrictedImports` (biome.json) refuses it in non-test source.
  */
 
 export { type SeededEmulator, type SeededEmulatorOptions, startSeededEmulator } from './emulator.ts';
