@@ -16,3 +16,4 @@ export {
 export { countingFetch, serveFetch } from './http-server.ts';
 export { onBehalfOfRefused, outcomeOf } from './outcomes.ts';
 export { signInAsClient, signInWithPassword } from './sign-in.ts';
+export { sourcesImporting } from './source-files.ts';
