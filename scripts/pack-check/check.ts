@@ -46,9 +46,25 @@ function peerVersions(packageDirs: string[], packed: PackedPackage[]): Record<st
   return peers;
 }
 
+/**
+ * Runtime dependencies on packages of our own scope that are not packed here: installing them would ask the registry
+ * for a name under a placeholder scope someone else may own, so the check stops before installing instead.
+ */
+function unpackedScopeDependencies(packed: PackedPackage[]): string[] {
+  const names = new Set(packed.map((pkg) => pkg.name));
+  const scope = `${packed[0]?.name.split('/')[0]}/`;
+  return packed.flatMap((pkg) =>
+    Object.keys({ ...pkg.manifest.dependencies, ...pkg.manifest.peerDependencies })
+      .filter((dependency) => dependency.startsWith(scope) && !names.has(dependency))
+      .map((dependency) => `${pkg.name} depends on ${dependency}, which is not published`)
+  );
+}
+
 export function packCheck(workDir: string, packageDirs: string[] = PUBLISHABLE): PackCheckResult {
   const workspace = packageDirs.map((dir) => readManifest(join(root, dir)));
   const packed = packageDirs.map((dir) => buildAndPack(join(root, dir), workDir));
+  const unpacked = unpackedScopeDependencies(packed);
+  if (unpacked.length > 0) throw new Error(unpacked.join('\n'));
   installConsumer(workDir, packed, peerVersions(packageDirs, packed));
   const entries = workspace.flatMap(publishedEntries);
   const specifiers = entries.map((entry) => entry.specifier);
