@@ -37,6 +37,11 @@ export function createEmulatorApp(services: EmulatorServices): Hono {
   routes.get('/healthcheck', (c) => c.json({ ok: true }));
 
   const app = new Hono({ strict: false });
+  // Outermost: whatever a request changed is on disk before its response leaves (one sync per request).
+  app.use('*', async (_c, next) => {
+    await next();
+    services.flushWrites();
+  });
   app.use('*', standardHeaders(services.baseUrl));
   app.use('*', medplumCors(services.allowedOrigins));
   app.use('*', requestTrace());

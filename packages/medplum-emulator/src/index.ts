@@ -11,8 +11,8 @@ import { startIdentityProvider } from './idp/index.ts';
 import { SigningKeys } from './oauth/keys.ts';
 import { applySeed } from './seed.ts';
 import type { EmulatorServices } from './services.ts';
-import { readDataFile, writeDataFile } from './store/data-file.ts';
 import { EmulatorRepository } from './store/emulator-repository.ts';
+import { openDataStore } from './store/journal.ts';
 import { createSubscriptionDispatcher, type SubscriptionAutoDisableTrigger } from './subscriptions/index.ts';
 
 export { createEmulatorApp } from './app.ts';
@@ -65,15 +65,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   loadFhirDefinitions();
 
   const repo = new EmulatorRepository();
-  const stored = options.dataFile ? readDataFile(options.dataFile) : undefined;
-  if (stored) repo.restore(stored.repository);
+  const dataStore = options.dataFile ? openDataStore(options.dataFile, repo) : undefined;
   if (options.seed) await applySeed(repo, options.seed);
   const keys = await SigningKeys.load(repo);
-  const { dataFile } = options;
-  if (dataFile) {
-    writeDataFile(dataFile, repo.snapshot());
-    repo.onChange = () => writeDataFile(dataFile, repo.snapshot());
-  }
+  dataStore?.flush();
 
   // The app needs the base URL, which needs the port, which 0 leaves to the listen: so the app is made after it.
   let app: Hono | undefined;
@@ -105,6 +100,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     rateLimit: options.rateLimit ?? DEFAULT_RATE_LIMIT_PER_MINUTE,
     log,
     fetch: outgoingFetch,
+    flushWrites: () => dataStore?.flush(),
   };
   app = createEmulatorApp(services);
 
@@ -127,6 +123,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       stopping ??= (async () => {
         await server.close();
         await dispatcher.stop();
+        dataStore?.close();
         await identityProvider?.stop();
       })();
       return stopping;

@@ -19,6 +19,8 @@ export interface EmulatorServices {
   log: (line: string) => void;
   /** Outgoing calls (identity provider, client JWKS); tests may replace it. */
   fetch: typeof fetch;
+  /** Makes every change so far durable (the data file's journal); called before each response is sent. */
+  flushWrites: () => void;
 }
 
 export function tokenUrl(services: EmulatorServices): string {

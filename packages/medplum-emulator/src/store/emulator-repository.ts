@@ -1,10 +1,17 @@
-import type { WithId } from '@medplum/core';
+import type { SearchRequest, WithId } from '@medplum/core';
 import { deepClone, generateId } from '@medplum/core';
 import type { CreateResourceOptions, DeleteResourceOptions } from '@medplum/fhir-router';
 import { MemoryRepository } from '@medplum/fhir-router';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { SearchIndex } from './search-index.ts';
 
-/** Everything the repository holds, as written to the data file. */
+/** One change, as the data file's journal records it (store/journal.ts). */
+export type JournalRecord =
+  | { put: WithId<Resource> }
+  | { delete: Tombstone }
+  | { expunge: { resourceType: string; ids: string[] } };
+
+/** Everything the repository holds, in the data file's old whole-file format (read once, to migrate). */
 export interface RepositorySnapshot {
   /** Every version of every resource, oldest first, keyed by `Type/id`. Deleted resources keep their versions. */
   history: Record<string, Resource[]>;
@@ -30,15 +37,21 @@ interface MemoryRepositoryInternals {
 }
 
 /**
- * The system-level repository: `MemoryRepository` plus what the emulator needs around it — a change hook (so every
- * write, whoever makes it, reaches the data file), tombstones (Medplum answers 410 after a delete), and snapshots.
+ * The system-level repository: `MemoryRepository` plus what the emulator needs around it — a write hook (so every
+ * change, whoever makes it, reaches the data file's journal), tombstones (Medplum answers 410 after a delete), and an
+ * index for identifier and reference searches (store/search-index.ts).
  *
  * `MemoryRepository` keeps its maps private and offers no export; the emulator reads them through a checked cast so a
  * future @medplum/fhir-router that renames them fails loudly at start instead of silently losing data.
  */
 export class EmulatorRepository extends MemoryRepository {
-  onChange: () => void = () => {};
+  /** Called with every change once it is made (the data file records it). */
+  onWrite: (record: JournalRecord) => void = () => {};
   readonly #internals: MemoryRepositoryInternals;
+  readonly #index = new SearchIndex();
+  /** type → id → position, mirroring the insertion order of MemoryRepository's map (the order of unsorted results). */
+  readonly #positions = new Map<string, Map<string, number>>();
+  #nextPosition = 0;
 
   constructor() {
     super();
@@ -55,7 +68,8 @@ export class EmulatorRepository extends MemoryRepository {
     update = false
   ): Promise<WithId<T>> {
     const result = await super.createResource(resource, options, update);
-    this.onChange();
+    this.#current(result);
+    this.onWrite({ put: result });
     return result;
   }
 
@@ -74,12 +88,99 @@ export class EmulatorRepository extends MemoryRepository {
       [TOMBSTONE]: true,
     } as Tombstone;
     this.#internals.history.get(resourceType)?.get(id)?.push(tombstone);
-    this.onChange();
+    this.#gone(resourceType, id);
+    this.onWrite({ delete: tombstone });
   }
 
   override async expungeResources(resourceType: string, ids: string[]): Promise<void> {
     await super.expungeResources(resourceType, ids);
-    this.onChange();
+    for (const id of ids) this.#gone(resourceType, id);
+    this.onWrite({ expunge: { resourceType, ids } });
+  }
+
+  override clear(): void {
+    super.clear();
+    this.#index.clear();
+    this.#positions.clear();
+  }
+
+  /**
+   * Identifier and reference searches look only at the resources the index names, with FhirRouter's own matching:
+   * MemoryRepository.search filters its per-type map synchronously before its first await, so that map is swapped for
+   * the candidates just for that call. Anything the index cannot narrow is a full scan, as before.
+   */
+  override search<T extends Resource>(searchRequest: SearchRequest<T>): Promise<Bundle<WithId<T>>> {
+    const ids = this.#index.candidates(searchRequest);
+    const all = this.#internals.resources.get(searchRequest.resourceType);
+    if (!ids || !all) return super.search(searchRequest);
+    const positions = this.#positions.get(searchRequest.resourceType);
+    const ordered = [...ids].sort((a, b) => (positions?.get(a) ?? 0) - (positions?.get(b) ?? 0));
+    const candidates = new Map<string, Resource>();
+    for (const id of ordered) {
+      const resource = all.get(id);
+      if (resource) candidates.set(id, resource);
+    }
+    this.#internals.resources.set(searchRequest.resourceType, candidates);
+    try {
+      return super.search(searchRequest);
+    } finally {
+      this.#internals.resources.set(searchRequest.resourceType, all);
+    }
+  }
+
+  /** The number of versions held (deletions included): the journal is compacted when it has many more lines. */
+  versionCount(): number {
+    let count = 0;
+    for (const byId of this.#internals.history.values()) for (const versions of byId.values()) count += versions.length;
+    return count;
+  }
+
+  /** Applies changes read back from the journal, as they were made (no hook is called). */
+  replay(records: readonly JournalRecord[]): void {
+    for (const record of records) {
+      if ('put' in record) {
+        const { resourceType, id } = record.put;
+        mapFor(this.#internals.resources, resourceType).set(id, record.put);
+        pushVersion(this.#internals.history, record.put);
+        this.#current(record.put);
+      } else if ('delete' in record) {
+        const { resourceType, id } = record.delete;
+        this.#internals.resources.get(resourceType)?.delete(id as string);
+        pushVersion(this.#internals.history, record.delete as WithId<Resource>);
+        this.#gone(resourceType, id as string);
+      } else {
+        const { resourceType, ids } = record.expunge;
+        for (const id of ids) {
+          this.#internals.resources.get(resourceType)?.delete(id);
+          this.#internals.history.get(resourceType)?.delete(id);
+          this.#gone(resourceType, id);
+        }
+      }
+    }
+  }
+
+  /** What a fresh journal needs to rebuild this repository: every version in order, with deletions in their place. */
+  journalRecords(): JournalRecord[] {
+    const records: JournalRecord[] = [];
+    for (const byId of this.#internals.history.values()) {
+      for (const versions of byId.values()) {
+        for (const version of versions) {
+          records.push(isTombstone(version) ? { delete: version } : { put: version as WithId<Resource> });
+        }
+      }
+    }
+    return records;
+  }
+
+  #current(resource: WithId<Resource>): void {
+    const positions = mapFor(this.#positions, resource.resourceType);
+    if (!positions.has(resource.id)) positions.set(resource.id, this.#nextPosition++);
+    this.#index.put(resource);
+  }
+
+  #gone(resourceType: string, id: string): void {
+    this.#positions.get(resourceType)?.delete(id);
+    this.#index.remove(resourceType, id);
   }
 
   /** Current resources of one type, for internal look-ups (Logins by code, Users by email, ...). */
@@ -106,18 +207,7 @@ export class EmulatorRepository extends MemoryRepository {
     return versions.map((v) => deepClone(v)).reverse();
   }
 
-  snapshot(): RepositorySnapshot {
-    const history: Record<string, Resource[]> = {};
-    for (const [resourceType, byId] of this.#internals.history) {
-      for (const [id, versions] of byId) history[`${resourceType}/${id}`] = versions;
-    }
-    const current: string[] = [];
-    for (const [resourceType, byId] of this.#internals.resources) {
-      for (const id of byId.keys()) current.push(`${resourceType}/${id}`);
-    }
-    return { history, current };
-  }
-
+  /** Loads the data file's old whole-file format (migration to the journal). */
   restore(snapshot: RepositorySnapshot): void {
     this.clear();
     const current = new Set(snapshot.current);
@@ -128,7 +218,10 @@ export class EmulatorRepository extends MemoryRepository {
         versions.map((v) => deepClone(v))
       );
       const latest = versions.at(-1);
-      if (current.has(key) && latest) mapFor(this.#internals.resources, resourceType).set(id, deepClone(latest));
+      if (current.has(key) && latest) {
+        mapFor(this.#internals.resources, resourceType).set(id, deepClone(latest));
+        this.#current(latest as WithId<Resource>);
+      }
     }
   }
 }
@@ -140,4 +233,14 @@ function mapFor<V>(maps: Map<string, Map<string, V>>, key: string): Map<string, 
     maps.set(key, map);
   }
   return map;
+}
+
+function pushVersion(history: Map<string, Map<string, Resource[]>>, version: WithId<Resource>): void {
+  const byId = mapFor(history, version.resourceType);
+  let versions = byId.get(version.id);
+  if (!versions) {
+    versions = [];
+    byId.set(version.id, versions);
+  }
+  versions.push(version);
 }
