@@ -52,8 +52,8 @@ function observation(tag: string, n: number): Observation {
 }
 
 /** A data file holding `count` Observations, written the way the running emulator writes it. */
-async function storeWith(count: number): Promise<string> {
-  const file = join(work, `store-${count}.jsonl`);
+async function storeWith(count: number, name: string): Promise<string> {
+  const file = join(work, `store-${name}.jsonl`);
   loadFhirDefinitions();
   const repo = new EmulatorRepository();
   const store = openDataStore(file, repo);
@@ -70,48 +70,56 @@ function p50(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
-/** p50 of `CALLS` sequential creates (conditional ones when `conditional`) against an emulator on `file`. */
-async function createLatency(file: string, conditional: boolean): Promise<number> {
-  const emulator = await startEmulator({ port: 0, seed: buildSeed(), dataFile: file, log: () => {} });
-  const timings: number[] = [];
+/**
+ * p50 of `CALLS` sequential creates (conditional ones when `conditional`) against two emulators, one on each data
+ * file, called in turn (A, B, A, B…) so that both see the same machine: a ratio of two separate runs would mostly
+ * measure the noise between them.
+ */
+async function createLatencies(files: [string, string], conditional: boolean): Promise<[number, number]> {
+  const emulators = await Promise.all(
+    files.map((dataFile) => startEmulator({ port: 0, seed: buildSeed(), dataFile, log: () => {} }))
+  );
+  const timings: [number[], number[]] = [[], []];
   try {
     for (let n = 0; n < CALLS + 20; n++) {
-      const resource = observation(conditional ? 'conditional' : 'plain', n);
-      const started = performance.now();
-      const response = await fetch(`${emulator.url}fhir/R4/Observation`, {
-        method: 'POST',
-        headers: conditional ? { ...headers, 'If-None-Exist': `identifier=${SYSTEM}|conditional-${n}` } : headers,
-        body: JSON.stringify(resource),
-      });
-      await response.arrayBuffer();
-      if (response.status !== 201) throw new Error(`create answered ${response.status}`);
-      if (n >= 20) timings.push(performance.now() - started); // the first calls warm up the JIT
+      for (const [which, emulator] of emulators.entries()) {
+        const started = performance.now();
+        const response = await fetch(`${emulator.url}fhir/R4/Observation`, {
+          method: 'POST',
+          headers: conditional ? { ...headers, 'If-None-Exist': `identifier=${SYSTEM}|conditional-${n}` } : headers,
+          body: JSON.stringify(observation(conditional ? 'conditional' : 'plain', n)),
+        });
+        await response.arrayBuffer();
+        if (response.status !== 201) throw new Error(`create answered ${response.status}`);
+        if (n >= 20) timings[which as 0 | 1].push(performance.now() - started); // the first calls warm up the JIT
+      }
     }
   } finally {
-    await emulator.stop();
+    await Promise.all(emulators.map((emulator) => emulator.stop()));
   }
-  return p50(timings);
+  return [p50(timings[0]), p50(timings[1])];
 }
 
 function restartMs(file: string): number {
   const self = fileURLToPath(import.meta.url);
-  const runs = [1, 2, 3].map(() => Number(execFileSync(process.execPath, [self, '--child-restart', file], { encoding: 'utf8' })));
+  const runs = [1, 2, 3].map(() =>
+    Number(execFileSync(process.execPath, [self, '--child-restart', file], { encoding: 'utf8' }))
+  );
   return p50(runs);
 }
 
-progress(`writing a store of ${LARGE} Observations`);
-const large = await storeWith(LARGE);
-const small = await storeWith(SMALL);
-progress('create p50: empty store');
-const createEmpty = await createLatency(join(work, 'empty.jsonl'), false);
-progress(`create p50: ${LARGE} stored`);
-const createLarge = await createLatency(large, false);
-progress(`conditional create p50: ${SMALL} stored`);
-const conditionalSmall = await createLatency(small, true);
-progress(`conditional create p50: ${LARGE} stored`);
-const conditionalLarge = await createLatency(await storeWith(LARGE), true);
+progress(`writing two stores of ${LARGE} Observations and one of ${SMALL}`);
+const [largeForCreates, largeForConditional, small] = [
+  await storeWith(LARGE, 'a'),
+  await storeWith(LARGE, 'b'),
+  await storeWith(SMALL, 'c'),
+];
+progress(`create p50: empty store vs ${LARGE} stored, alternating`);
+const [createEmpty, createLarge] = await createLatencies([join(work, 'empty.jsonl'), largeForCreates], false);
+progress(`conditional create p50: ${SMALL} stored vs ${LARGE} stored, alternating`);
+const [conditionalSmall, conditionalLarge] = await createLatencies([small, largeForConditional], true);
 progress(`restart on ${LARGE} resources (3 fresh processes)`);
-const restart = restartMs(large);
+const restart = restartMs(largeForCreates);
 rmSync(work, { recursive: true, force: true });
 
 const figures = {
