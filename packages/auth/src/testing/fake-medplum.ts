@@ -49,112 +49,28 @@ export interface FakeMedplumOptions {
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-export function fakeMedplum(options: FakeMedplumOptions = {}) {
-  const baseUrl = options.baseUrl ?? 'https://medplum.test/';
-  const clientId = options.clientId ?? 'client-1';
-  const lifetime = options.lifetimeSeconds ?? 3600;
-  const store = new Map<string, Record<string, unknown>>();
-  for (const resource of options.resources ?? []) store.set(`${resource.resourceType}/${resource.id}`, resource);
-  const requests: RecordedRequest[] = [];
-  const issued = new Set<string>();
-  let serial = 0;
-  let tokenStatus: number | undefined;
-  let fhirUnauthorizedOnce = 0;
-  let fhirAlwaysUnauthorized = false;
-  let tokenGate: Promise<void> | undefined;
+/** See {@link fakeMedplum}. `fetch` is bound: hand it to a client as is. */
+export class FakeMedplum {
+  readonly baseUrl: string;
+  readonly clientId: string;
+  readonly requests: RecordedRequest[] = [];
+  readonly store = new Map<string, Record<string, unknown>>();
+  readonly #options: FakeMedplumOptions;
+  readonly #issued = new Set<string>();
+  #serial = 0;
+  #tokenStatus: number | undefined;
+  #fhirUnauthorizedOnce = 0;
+  #fhirAlwaysUnauthorized = false;
+  #tokenGate: Promise<void> | undefined;
 
-  const json = (body: unknown, status = 200) =>
-    new Response(JSON.stringify(body), {
-      status,
-      headers: { 'content-type': 'application/fhir+json', ...options.responseHeaders },
-    });
-
-  const secretAccepted = (secret: string | null) =>
-    options.clientSecret === undefined || secret === options.clientSecret;
-
-  async function token(body: string | undefined): Promise<Response> {
-    if (tokenGate) await tokenGate;
-    if (tokenStatus === 429) return json(tooManyRequests, 429);
-    // Medplum's token errors (packages/server/src/oauth/token.ts: sendTokenError).
-    const refuse = (description: string, status = 400) =>
-      json({ error: 'invalid_request', error_description: description }, status);
-    if (tokenStatus) return refuse('Invalid secret', tokenStatus);
-    const form = new URLSearchParams(body);
-    const assertion = form.has('client_assertion');
-    if (!assertion && form.get('client_id') !== clientId) return refuse('Invalid client');
-    if (!assertion && !secretAccepted(form.get('client_secret'))) return refuse('Invalid secret');
-    const now = Math.floor(Date.now() / 1000);
-    const accessToken = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({
-      login_id: `login-${++serial}`,
-      client_id: clientId,
-      sub: clientId,
-      profile: `ClientApplication/${clientId}`,
-      iat: now,
-      exp: now + lifetime,
-    })}.sig`;
-    issued.add(accessToken);
-    return json({
-      token_type: 'Bearer',
-      access_token: accessToken,
-      expires_in: lifetime,
-      project: { reference: 'Project/p1' },
-      profile: { reference: `ClientApplication/${clientId}` },
-    });
+  constructor(options: FakeMedplumOptions = {}) {
+    this.#options = options;
+    this.baseUrl = options.baseUrl ?? 'https://medplum.test/';
+    this.clientId = options.clientId ?? 'client-1';
+    for (const resource of options.resources ?? []) this.store.set(`${resource.resourceType}/${resource.id}`, resource);
   }
 
-  function authorized(header: string): boolean {
-    if (header.startsWith('Bearer ')) return issued.has(header.slice(7));
-    if (!header.startsWith('Basic ')) return false;
-    const [id, secret] = Buffer.from(header.slice(6), 'base64').toString().split(':');
-    return id === clientId && secretAccepted(secret ?? null);
-  }
-
-  function fhir(request: RecordedRequest): Response {
-    const { method, url, headers, body } = request;
-    const [type = '', id] = url.pathname.slice('/fhir/R4/'.length).split('/');
-    const onBehalfOf = headers.get('x-medplum-on-behalf-of');
-    const member = onBehalfOf ? options.members?.[onBehalfOf] : undefined;
-    if (onBehalfOf && options.members && !member) {
-      return options.onBehalfOfRefusal === 'legacy' ? json(forbidden, 403) : json(onBehalfOfRefused, 400);
-    }
-    if (member && !member.types.includes(type)) return json(forbidden, 403);
-    const actingFor = member?.profile ?? onBehalfOf;
-
-    if (method === 'GET' && id) {
-      const found = store.get(`${type}/${id}`) ?? (options.resources ? undefined : { resourceType: type, id });
-      return found ? json(found) : json(notFound, 404);
-    }
-    if (method === 'GET') {
-      const subject = url.searchParams.get('subject');
-      const matches = [...store.values()].filter(
-        (r) => r.resourceType === type && (!subject || (r.subject as { reference?: string })?.reference === subject)
-      );
-      return json({
-        resourceType: 'Bundle',
-        type: 'searchset',
-        total: matches.length,
-        entry: matches.map((resource) => ({ resource })),
-      });
-    }
-    if (method === 'POST' && !id) {
-      const resource = JSON.parse(body ?? '{}') as Record<string, unknown>;
-      const created = {
-        ...resource,
-        id: `${type.toLowerCase()}-${++serial}`,
-        meta: {
-          versionId: '1',
-          lastUpdated: new Date().toISOString(),
-          author: { reference: `ClientApplication/${clientId}` },
-          ...(actingFor ? { onBehalfOf: { reference: actingFor } } : {}),
-        },
-      };
-      store.set(`${type}/${created.id}`, created);
-      return json(created, 201);
-    }
-    return json(notFound, 404);
-  }
-
-  const fetch: typeof globalThis.fetch = async (input, init) => {
+  readonly fetch: typeof globalThis.fetch = async (input, init) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input : input.url);
     const request: RecordedRequest = {
       method: init?.method ?? 'GET',
@@ -162,58 +78,170 @@ export function fakeMedplum(options: FakeMedplumOptions = {}) {
       headers: new Headers(init?.headers),
       body: typeof init?.body === 'string' ? init.body : undefined,
     };
-    requests.push(request);
+    this.requests.push(request);
     const path = url.pathname;
-    if (path === '/oauth2/token') return token(request.body);
+    if (path === '/oauth2/token') return this.#token(request.body);
 
     const isFhir = path.startsWith('/fhir/');
-    const refuseFhir = isFhir && (fhirAlwaysUnauthorized || fhirUnauthorizedOnce > 0);
-    if (!authorized(request.headers.get('authorization') ?? '') || refuseFhir) {
-      if (isFhir && fhirUnauthorizedOnce > 0) fhirUnauthorizedOnce--;
-      return json(unauthorized, 401);
+    const refuseFhir = isFhir && (this.#fhirAlwaysUnauthorized || this.#fhirUnauthorizedOnce > 0);
+    if (!this.#authorized(request.headers.get('authorization') ?? '') || refuseFhir) {
+      if (isFhir && this.#fhirUnauthorizedOnce > 0) this.#fhirUnauthorizedOnce--;
+      return this.#json(unauthorized, 401);
     }
-    if (path === '/auth/me') {
-      return json({
-        profile: { resourceType: 'ClientApplication', id: clientId },
-        project: { resourceType: 'Project', id: 'p1' },
-        membership: { resourceType: 'ProjectMembership', id: 'm1', admin: true },
-        config: { resourceType: 'UserConfiguration' },
-        accessPolicy: { resourceType: 'AccessPolicy' },
-      });
-    }
-    return path.startsWith('/fhir/R4/') ? fhir(request) : json(notFound, 404);
+    if (path === '/auth/me') return this.#json(this.#me());
+    return path.startsWith('/fhir/R4/') ? this.#fhir(request) : this.#json(notFound, 404);
   };
 
-  return {
-    baseUrl,
-    clientId,
-    fetch,
-    requests,
-    store,
-    tokenRequests: () => requests.filter((r) => r.url.pathname === '/oauth2/token'),
-    fhirRequests: () => requests.filter((r) => r.url.pathname.startsWith('/fhir/')),
-    /** Every issued token stops being accepted (as after a server-side revocation). */
-    revokeAll: () => issued.clear(),
-    /** Token requests answer this status (429: Medplum's rate-limit outcome; others: "Invalid secret"). */
-    failTokenRequestsWith: (status: number | undefined) => {
-      tokenStatus = status;
-    },
-    unauthorizedNextFhirCalls: (count: number) => {
-      fhirUnauthorizedOnce = count;
-    },
-    alwaysUnauthorized: (value: boolean) => {
-      fhirAlwaysUnauthorized = value;
-    },
-    /** Hold token responses until the returned function is called. */
-    holdTokenResponses: () => {
-      let release: () => void = () => {};
-      tokenGate = new Promise<void>((resolve) => {
-        release = () => {
-          tokenGate = undefined;
-          resolve();
-        };
-      });
-      return release;
-    },
-  };
+  tokenRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.url.pathname === '/oauth2/token');
+  }
+
+  fhirRequests(): RecordedRequest[] {
+    return this.requests.filter((r) => r.url.pathname.startsWith('/fhir/'));
+  }
+
+  /** Every issued token stops being accepted (as after a server-side revocation). */
+  revokeAll(): void {
+    this.#issued.clear();
+  }
+
+  /** Token requests answer this status (429: Medplum's rate-limit outcome; others: "Invalid secret"). */
+  failTokenRequestsWith(status: number | undefined): void {
+    this.#tokenStatus = status;
+  }
+
+  unauthorizedNextFhirCalls(count: number): void {
+    this.#fhirUnauthorizedOnce = count;
+  }
+
+  alwaysUnauthorized(value: boolean): void {
+    this.#fhirAlwaysUnauthorized = value;
+  }
+
+  /** Hold token responses until the returned function is called. */
+  holdTokenResponses(): () => void {
+    let release: () => void = () => {};
+    this.#tokenGate = new Promise<void>((resolve) => {
+      release = () => {
+        this.#tokenGate = undefined;
+        resolve();
+      };
+    });
+    return release;
+  }
+
+  #json(body: unknown, status = 200): Response {
+    return new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/fhir+json', ...this.#options.responseHeaders },
+    });
+  }
+
+  #secretAccepted(secret: string | null): boolean {
+    return this.#options.clientSecret === undefined || secret === this.#options.clientSecret;
+  }
+
+  async #token(body: string | undefined): Promise<Response> {
+    if (this.#tokenGate) await this.#tokenGate;
+    if (this.#tokenStatus === 429) return this.#json(tooManyRequests, 429);
+    // Medplum's token errors (packages/server/src/oauth/token.ts: sendTokenError).
+    const refuse = (description: string, status = 400) =>
+      this.#json({ error: 'invalid_request', error_description: description }, status);
+    if (this.#tokenStatus) return refuse('Invalid secret', this.#tokenStatus);
+    const form = new URLSearchParams(body);
+    const assertion = form.has('client_assertion');
+    if (!assertion && form.get('client_id') !== this.clientId) return refuse('Invalid client');
+    if (!assertion && !this.#secretAccepted(form.get('client_secret'))) return refuse('Invalid secret');
+    const lifetime = this.#options.lifetimeSeconds ?? 3600;
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({
+      login_id: `login-${++this.#serial}`,
+      client_id: this.clientId,
+      sub: this.clientId,
+      profile: `ClientApplication/${this.clientId}`,
+      iat: now,
+      exp: now + lifetime,
+    })}.sig`;
+    this.#issued.add(accessToken);
+    return this.#json({
+      token_type: 'Bearer',
+      access_token: accessToken,
+      expires_in: lifetime,
+      project: { reference: 'Project/p1' },
+      profile: { reference: `ClientApplication/${this.clientId}` },
+    });
+  }
+
+  #authorized(header: string): boolean {
+    if (header.startsWith('Bearer ')) return this.#issued.has(header.slice(7));
+    if (!header.startsWith('Basic ')) return false;
+    const [id, secret] = Buffer.from(header.slice(6), 'base64').toString().split(':');
+    return id === this.clientId && this.#secretAccepted(secret ?? null);
+  }
+
+  #me() {
+    return {
+      profile: { resourceType: 'ClientApplication', id: this.clientId },
+      project: { resourceType: 'Project', id: 'p1' },
+      membership: { resourceType: 'ProjectMembership', id: 'm1', admin: true },
+      config: { resourceType: 'UserConfiguration' },
+      accessPolicy: { resourceType: 'AccessPolicy' },
+    };
+  }
+
+  #fhir(request: RecordedRequest): Response {
+    const { method, url, headers } = request;
+    const [type = '', id] = url.pathname.slice('/fhir/R4/'.length).split('/');
+    const onBehalfOf = headers.get('x-medplum-on-behalf-of');
+    const members = this.#options.members;
+    const member = onBehalfOf ? members?.[onBehalfOf] : undefined;
+    if (onBehalfOf && members && !member) {
+      return this.#options.onBehalfOfRefusal === 'legacy'
+        ? this.#json(forbidden, 403)
+        : this.#json(onBehalfOfRefused, 400);
+    }
+    if (member && !member.types.includes(type)) return this.#json(forbidden, 403);
+    if (method === 'GET' && id) {
+      const stub = this.#options.resources ? undefined : { resourceType: type, id };
+      const found = this.store.get(`${type}/${id}`) ?? stub;
+      return found ? this.#json(found) : this.#json(notFound, 404);
+    }
+    if (method === 'GET') return this.#json(this.#search(type, url.searchParams.get('subject')));
+    if (method === 'POST' && !id)
+      return this.#json(this.#create(type, request.body, member?.profile ?? onBehalfOf), 201);
+    return this.#json(notFound, 404);
+  }
+
+  #search(type: string, subject: string | null) {
+    const matches = [...this.store.values()].filter(
+      (r) => r.resourceType === type && (!subject || (r.subject as { reference?: string })?.reference === subject)
+    );
+    return {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      total: matches.length,
+      entry: matches.map((resource) => ({ resource })),
+    };
+  }
+
+  /** Stored as Medplum stores a create: its id, and `meta.author` / `meta.onBehalfOf` stamped by the server. */
+  #create(type: string, body: string | undefined, actingFor: string | null) {
+    const created = {
+      ...(JSON.parse(body ?? '{}') as Record<string, unknown>),
+      id: `${type.toLowerCase()}-${++this.#serial}`,
+      meta: {
+        versionId: '1',
+        lastUpdated: new Date().toISOString(),
+        author: { reference: `ClientApplication/${this.clientId}` },
+        ...(actingFor ? { onBehalfOf: { reference: actingFor } } : {}),
+      },
+    };
+    this.store.set(`${type}/${created.id}`, created);
+    return created;
+  }
+}
+
+/** A fake Medplum; see {@link FakeMedplum} for what it answers and how a test steers it. */
+export function fakeMedplum(options: FakeMedplumOptions = {}): FakeMedplum {
+  return new FakeMedplum(options);
 }

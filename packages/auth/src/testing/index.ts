@@ -7,6 +7,7 @@
 
 export { type SeededEmulator, type SeededEmulatorOptions, startSeededEmulator } from './emulator.ts';
 export {
+  FakeMedplum,
   type FakeMedplumOptions,
   type FakeMember,
   type FakeResource,
