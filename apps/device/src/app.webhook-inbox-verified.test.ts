@@ -170,7 +170,12 @@ describe('webhook inbox', () => {
     const delivered = storedOrder('sr-7');
     stored.set('sr-7', { ...delivered, code: { coding: [{ system: 'http://loinc.org', code: '58410-2' }] } });
     const response = await app.request(WEBHOOK_PATH, delivery(config, delivered));
-    expect(await response.json()).toMatchObject({ outcome: 'queued', summary: expect.stringContaining('CBC') });
+    // The held copy is a CBC (58410-2); the delivered body asked for glucose.
+    expect(await response.json()).toMatchObject({
+      outcome: 'queued',
+      order: 'ServiceRequest/sr-7',
+      summary: 'CBC panel - Blood by Automated count: 4 observation(s)',
+    });
     expect(device.outbox.pending()[0]?.bundle.entry).toHaveLength(5);
   });
 
