@@ -8,6 +8,7 @@ import { startSeededEmulator } from '../testing/emulator.ts';
 import { serveFetch } from '../testing/http-server.ts';
 import { createMemoryDeliveryLedger } from './ledger.ts';
 import { type RestHookEnv, restHookVerifier } from './middleware.ts';
+import { signRestHookBody } from './verify.ts';
 
 // Integration: the emulator delivers the lab-order subscription to a real HTTP server guarded by restHookVerifier;
 // the captured delivery is then replayed with one thing changed at a time.
@@ -74,7 +75,9 @@ describe('rest-hook verification against real deliveries', () => {
     await env.emulator.idle();
     expect(handled).toEqual([order.id]);
     expect(rejected).toEqual([]);
-    expect(captured?.headers['x-signature']).toMatch(/^[0-9a-f]{64}$/);
+    // Medplum's HMAC-SHA256 of the exact bytes it sent, with the Subscription's secret.
+    const secret = env.options.device.webhook.secret;
+    expect(captured?.headers['x-signature']).toBe(signRestHookBody(captured?.body ?? '', secret));
   });
 
   it('recognises a redelivery and does not run it twice', async () => {
