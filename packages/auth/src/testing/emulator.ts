@@ -8,8 +8,6 @@ import { DEV_OPTIONS } from '../provisioning/testing/config.ts';
 export interface SeededEmulatorOptions {
   /** Change the model's seed before the emulator loads it (e.g. move a resource to another id). */
   changeSeed?: (seed: Bundle) => Bundle;
-  /** Default 0: a free port. */
-  port?: number;
   /** Keep the emulator's data in this file (so it can be restarted with the same data). */
   dataFile?: string;
   /** Where the emulator's log lines go; by default they are kept in `lines`. */
@@ -57,7 +55,7 @@ export async function startSeededEmulator(
     ...(options.dataFile ? { dataFile: options.dataFile } : {}),
   };
   const started: SeededEmulator = {
-    emulator: await startEmulator({ port: options.port ?? 0, ...emulatorOptions }),
+    emulator: await startEmulator({ port: 0, ...emulatorOptions }),
     options: modelOptions,
     model: buildAuthModel(modelOptions),
     clients: { proxy: seededClient(modelOptions.proxy), device: seededClient(modelOptions.device) },
