@@ -96,12 +96,17 @@ export class ScopedRepository extends FhirRepository {
   readonly #system: EmulatorRepository;
   readonly #scope: CallerScope;
   readonly #onWrite: (event: WriteEvent) => void;
+  /** Whether any entry of the policy hides or protects fields; when none does, there is nothing to remove or restore. */
+  readonly #policyHasFieldRules: boolean;
 
   constructor(system: EmulatorRepository, scope: CallerScope, onWrite: (event: WriteEvent) => void) {
     super();
     this.#system = system;
     this.#scope = scope;
     this.#onWrite = onWrite;
+    this.#policyHasFieldRules = Boolean(
+      scope.accessPolicy?.resource?.some((entry) => entry.hiddenFields?.length || entry.readonlyFields?.length)
+    );
   }
 
   setMode(): void {}
@@ -483,6 +488,8 @@ export class ScopedRepository extends FhirRepository {
 
   /** Medplum's `removeHiddenFields` (the extended-only meta fields are dropped when the response is sent). */
   #removeHiddenFields<T extends Resource>(resource: T): T {
+    // Every resource reaching here is already the caller's own copy (the system repository hands out clones).
+    if (!this.#policyHasFieldRules) return resource;
     const copy = deepClone(resource);
     const entry = satisfiedAccessPolicy(copy, AccessPolicyInteraction.READ, this.#scope.accessPolicy);
     for (const field of entry?.hiddenFields ?? []) removeField(copy, field);
@@ -494,6 +501,7 @@ export class ScopedRepository extends FhirRepository {
    * or dropped on create; whatever the client sent there is ignored.
    */
   #restoreReadonlyFields<T extends Resource>(input: T, original: T | undefined): T {
+    if (!this.#policyHasFieldRules) return input;
     const entry = satisfiedAccessPolicy(
       original ?? input,
       original ? AccessPolicyInteraction.UPDATE : AccessPolicyInteraction.CREATE,

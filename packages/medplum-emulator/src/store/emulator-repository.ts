@@ -52,6 +52,8 @@ export class EmulatorRepository extends MemoryRepository {
   /** type → id → position, mirroring the insertion order of MemoryRepository's map (the order of unsorted results). */
   readonly #positions = new Map<string, Map<string, number>>();
   #nextPosition = 0;
+  /** Versions held, deletions included (kept as a count: the journal asks after every flush). */
+  #versions = 0;
 
   constructor() {
     super();
@@ -68,6 +70,7 @@ export class EmulatorRepository extends MemoryRepository {
     update = false
   ): Promise<WithId<T>> {
     const result = await super.createResource(resource, options, update);
+    this.#versions++;
     this.#current(result);
     this.onWrite({ put: result });
     return result;
@@ -88,11 +91,13 @@ export class EmulatorRepository extends MemoryRepository {
       [TOMBSTONE]: true,
     } as Tombstone;
     this.#internals.history.get(resourceType)?.get(id)?.push(tombstone);
+    this.#versions++;
     this.#gone(resourceType, id);
     this.onWrite({ delete: tombstone });
   }
 
   override async expungeResources(resourceType: string, ids: string[]): Promise<void> {
+    this.#versions -= this.#versionsOfIds(resourceType, ids);
     await super.expungeResources(resourceType, ids);
     for (const id of ids) this.#gone(resourceType, id);
     this.onWrite({ expunge: { resourceType, ids } });
@@ -100,6 +105,7 @@ export class EmulatorRepository extends MemoryRepository {
 
   override clear(): void {
     super.clear();
+    this.#versions = 0;
     this.#index.clear();
     this.#positions.clear();
   }
@@ -130,9 +136,12 @@ export class EmulatorRepository extends MemoryRepository {
 
   /** The number of versions held (deletions included): the journal is compacted when it has many more lines. */
   versionCount(): number {
-    let count = 0;
-    for (const byId of this.#internals.history.values()) for (const versions of byId.values()) count += versions.length;
-    return count;
+    return this.#versions;
+  }
+
+  #versionsOfIds(resourceType: string, ids: readonly string[]): number {
+    const byId = this.#internals.history.get(resourceType);
+    return ids.reduce((count, id) => count + (byId?.get(id)?.length ?? 0), 0);
   }
 
   /** Applies changes read back from the journal, as they were made (no hook is called). */
@@ -142,14 +151,17 @@ export class EmulatorRepository extends MemoryRepository {
         const { resourceType, id } = record.put;
         mapFor(this.#internals.resources, resourceType).set(id, record.put);
         pushVersion(this.#internals.history, record.put);
+        this.#versions++;
         this.#current(record.put);
       } else if ('delete' in record) {
         const { resourceType, id } = record.delete;
         this.#internals.resources.get(resourceType)?.delete(id as string);
         pushVersion(this.#internals.history, record.delete as WithId<Resource>);
+        this.#versions++;
         this.#gone(resourceType, id as string);
       } else {
         const { resourceType, ids } = record.expunge;
+        this.#versions -= this.#versionsOfIds(resourceType, ids);
         for (const id of ids) {
           this.#internals.resources.get(resourceType)?.delete(id);
           this.#internals.history.get(resourceType)?.delete(id);
@@ -213,6 +225,7 @@ export class EmulatorRepository extends MemoryRepository {
     const current = new Set(snapshot.current);
     for (const [key, versions] of Object.entries(snapshot.history)) {
       const [resourceType, id] = key.split('/') as [string, string];
+      this.#versions += versions.length;
       mapFor(this.#internals.history, resourceType).set(
         id,
         versions.map((v) => deepClone(v))

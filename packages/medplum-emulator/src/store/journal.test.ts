@@ -83,7 +83,7 @@ describe('the data file as a journal', () => {
     second.store.close();
     expect(
       open(path)
-        .repo.list('Patient')
+        .repo.list<Patient>('Patient')
         .map((p) => p.name?.[0]?.family)
     ).toEqual(['Saved', 'After']);
   });

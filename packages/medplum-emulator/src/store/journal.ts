@@ -19,7 +19,7 @@ import type { EmulatorRepository, JournalRecord } from './emulator-repository.ts
  * of everything stored.
  *
  * Durability: changes are buffered and written with one `fdatasync` per flush; the emulator flushes before it answers
- * a request (so one request or transaction is one sync, whatever it wrote) and shortly after background writes
+ * a request (so one request or transaction is one sync, whatever it wrote) and within 10 ms of background writes
  * (webhook AuditEvents). A crash loses at most what was not yet acknowledged: a torn last line is cut off on start.
  * When the journal holds many more lines than live versions, it is compacted: rewritten to a temporary file, synced,
  * renamed over the journal.
@@ -27,6 +27,8 @@ import type { EmulatorRepository, JournalRecord } from './emulator-repository.ts
 export const JOURNAL_FORMAT = 'medplum-emulator/2';
 /** The format before the journal: one JSON document rewritten after every change. Migrated on first start. */
 const WHOLE_FILE_FORMAT = 'medplum-emulator/1';
+
+const BACKGROUND_FLUSH_MS = 10;
 
 export interface DataStore {
   /** Writes every buffered change and syncs it to disk. Cheap when nothing is buffered. */
@@ -56,7 +58,7 @@ export function openDataStore(path: string, repo: EmulatorRepository, options: D
   }
   let lines = loaded.lines;
   let buffered: string[] = [];
-  let scheduled: NodeJS.Immediate | undefined;
+  let scheduled: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
   function compact(): void {
@@ -67,7 +69,7 @@ export function openDataStore(path: string, repo: EmulatorRepository, options: D
   if (loaded.needsRewrite) compact();
 
   function flush(): void {
-    if (scheduled) clearImmediate(scheduled);
+    if (scheduled) clearTimeout(scheduled);
     scheduled = undefined;
     if (buffered.length === 0 || closed) return;
     const text = `${buffered.join('\n')}\n`;
@@ -81,8 +83,9 @@ export function openDataStore(path: string, repo: EmulatorRepository, options: D
   repo.onWrite = (record) => {
     if (closed) return;
     buffered.push(JSON.stringify(record));
-    // Writes outside a request (webhook AuditEvents, the seed) are flushed on the next turn of the event loop.
-    scheduled ??= setImmediate(flush);
+    // A request flushes before it answers. Writes outside a request (webhook AuditEvents) wait a few milliseconds so
+    // that a burst of them shares one sync; nobody is waiting on them.
+    scheduled ??= setTimeout(flush, BACKGROUND_FLUSH_MS);
   };
 
   return {

@@ -86,8 +86,19 @@ function filterKeys(
   return values.map((value) => `ref:${value}`);
 }
 
+const identifierOnly = new Map<string, boolean>();
+
 /** The search parameter reads `<Type>.identifier` and nothing else of this type (not `masterIdentifier`, say). */
 function onlyIdentifierOf(resourceType: string, expression: string | undefined): boolean {
+  let known = identifierOnly.get(resourceType);
+  if (known === undefined) {
+    known = readsOnlyIdentifier(resourceType, expression);
+    identifierOnly.set(resourceType, known);
+  }
+  return known;
+}
+
+function readsOnlyIdentifier(resourceType: string, expression: string | undefined): boolean {
   if (!expression) return false;
   const ownPaths = expression
     .split('|')

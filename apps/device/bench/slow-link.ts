@@ -1,0 +1,40 @@
+import { connect, createServer, type Socket } from 'node:net';
+
+/**
+ * A TCP relay that holds every chunk for `oneWayMs` in each direction: the round trip a device sees to a hosted
+ * Medplum (25 ms each way ≈ a region away), on this machine. Timers of equal delay fire in order, so bytes stay in
+ * order.
+ */
+export async function slowLink(target: string, oneWayMs: number): Promise<{ url: string; close(): Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    relay(client, upstream, oneWayMs);
+    relay(upstream, client, oneWayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('the slow link has no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function relay(from: Socket, to: Socket, delayMs: number): void {
+  from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), delayMs));
+  from.on('end', () => setTimeout(() => to.end(), delayMs));
+}
