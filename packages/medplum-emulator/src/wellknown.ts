@@ -10,7 +10,7 @@ const GRANT_TYPES = [
 const TOKEN_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 /** Medplum's packages/server/src/wellknown.ts documents, with this emulator's URLs. */
-export function openIdConfiguration(services: EmulatorServices) {
+function openIdConfiguration(services: EmulatorServices) {
   const base = services.baseUrl;
   return {
     issuer: base,

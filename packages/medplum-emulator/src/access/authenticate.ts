@@ -93,13 +93,6 @@ function authenticationError(reason: string): OperationOutcomeError {
 }
 
 /** Verifies a Medplum access token: signature, issuer, exp/nbf; its Login must exist, be unrevoked, with an active membership. */
-export async function verifyAccessToken(
-  services: EmulatorServices,
-  token: string
-): Promise<{ login: WithId<Login>; membership: WithId<ProjectMembership> } | undefined> {
-  return fromBearer(services, token);
-}
-
 async function fromBearer(
   services: EmulatorServices,
   token: string

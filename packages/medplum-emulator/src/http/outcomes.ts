@@ -6,7 +6,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 /** Medplum's PROMPT_BASIC_AUTH_PARAM (packages/server/src/oauth/middleware.ts). */
-export const PROMPT_BASIC_AUTH_PARAM = '_medplum-prompt-basic-auth';
+const PROMPT_BASIC_AUTH_PARAM = '_medplum-prompt-basic-auth';
 
 /** An OperationOutcome with the status Medplum derives from it (`getStatus`: 401/403/404/410/412/429, else 400/500). */
 export function sendOutcome(c: Context, outcome: OperationOutcome): Response {

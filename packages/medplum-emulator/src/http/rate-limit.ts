@@ -50,7 +50,7 @@ function originalUrl(c: Context): string {
 }
 
 /** As packages/server/src/ratelimit.ts `isAuthRequest`. */
-export function isAuthRequest(url: string): boolean {
+function isAuthRequest(url: string): boolean {
   if (url === '/auth/me') {
     return false;
   }
@@ -58,7 +58,7 @@ export function isAuthRequest(url: string): boolean {
 }
 
 /** The header value as packages/server/src/ratelimit.ts `addRateLimitHeader` writes it. */
-export function rateLimitHeader(remainingPoints: number, msBeforeNext: number): string {
+function rateLimitHeader(remainingPoints: number, msBeforeNext: number): string {
   return `"requests";r=${remainingPoints};t=${Math.ceil(msBeforeNext / 1000)}`;
 }
 

@@ -7,7 +7,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-export const IDP_NAME = 'Acme SSO';
+const IDP_NAME = 'Acme SSO';
 
 /** Headers for every HTML page: not cached, not framed, no scripts, no referrer leaking codes or state. */
 export const PAGE_HEADERS: Record<string, string> = {

@@ -30,7 +30,7 @@ export interface LoginResult {
 }
 
 /** `projectId: 'new'`: the user signs in to create a project (login.ts passes `allowNoMembership`). */
-export const NEW_PROJECT = 'new';
+const NEW_PROJECT = 'new';
 
 /**
  * `/auth/login`'s checks in Medplum's order (packages/server/src/auth/login.ts, then tryLogin in
