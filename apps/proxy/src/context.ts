@@ -1,6 +1,7 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { clientCredentials, createServiceClient, type ServiceClient } from '@org/auth/server';
 import type { Context } from 'hono';
+import type { TimingVariables } from 'hono/timing';
 import { DEFAULT_SETTINGS, type ProxyConfig, type ProxySettings, type PublicSite, publicSite } from './config.ts';
 import { type Logger, proxyLogger } from './log.ts';
 import { createRateLimiter, type RateLimiter } from './security/rate-limit.ts';
@@ -30,7 +31,7 @@ export interface AppDeps {
 
 /** Per-request values the middleware hands on (Hono's context variables). */
 export type AppEnv = {
-  Variables: {
+  Variables: TimingVariables & {
     requestId: string;
     session: Session | undefined;
     user: LegacyUser | undefined;

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { endTime, startTime } from 'hono/timing';
 import type { AppEnv, ProxyContext } from '../context.ts';
 import { readCookie } from '../session/cookie.ts';
 import type { Session } from '../session/store.ts';
@@ -6,9 +7,11 @@ import type { Session } from '../session/store.ts';
 /** The session (and its user) from the encrypted cookie, when there is a live one; never an error. */
 export function sessionFromCookie(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    startTime(c, 'session');
     const id = ctx.codec.open(readCookie(c.req.header('Cookie'), ctx.cookie.name));
     const session = id ? ctx.sessions.touch(id) : undefined;
     const user = session ? (await ctx.users).get(session.username) : undefined;
+    endTime(c, 'session');
     if (session && user) {
       c.set('session', session);
       c.set('user', { ...user, medplum: session.medplum });

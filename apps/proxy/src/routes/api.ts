@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { endTime, startTime } from 'hono/timing';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { InputError, matchAllowlist } from '../api/allowlist.ts';
 import { forwardToMedplum } from '../api/forward.ts';
@@ -120,7 +121,9 @@ async function forwardAllowlisted(ctx: ProxyContext, c: Context<AppEnv>): Promis
       return c.json({ error: 'bad_request', message: error.message }, 400);
     }
   }
+  startTime(c, 'upstream');
   const result = await forwardToMedplum(ctx.medplum, user, { method: route.method, path: upstreamPath, body });
+  endTime(c, 'upstream');
   c.set('upstream', result.upstream);
   if (result.retryAfter) c.header('Retry-After', String(result.retryAfter));
   return c.json(result.body as object, result.status as ContentfulStatusCode);
