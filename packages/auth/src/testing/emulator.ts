@@ -1,6 +1,6 @@
 import type { Bundle } from '@medplum/fhirtypes';
 import type { EmulatorOptions, RunningEmulator } from '@org/medplum-emulator';
-import { buildAuthModel, buildEmulatorSeed } from '../provisioning/model/index.ts';
+import { buildEmulatorSeed } from '../provisioning/model/index.ts';
 import { type AuthModelOptions, type AuthModelOverrides, withOverrides } from '../provisioning/model/options.ts';
 import { DEV_OPTIONS } from '../provisioning/testing/config.ts';
 
@@ -10,7 +10,7 @@ export interface SeededEmulatorOptions {
   changeSeed?: (seed: Bundle) => Bundle;
   /** Keep the emulator's data in this file (so it can be restarted with the same data). */
   dataFile?: string;
-  /** Where the emulator's log lines go; by default they are kept in `lines`. */
+  /** Where the emulator's log lines go; by default nowhere. */
   log?: (line: string) => void;
 }
 
@@ -18,11 +18,8 @@ export interface SeededEmulator {
   emulator: RunningEmulator;
   /** What the model was built from: the dev defaults with the overrides given. */
   options: AuthModelOptions;
-  model: ReturnType<typeof buildAuthModel>;
   /** The confidential clients as seeded, secrets included. */
   clients: Record<'proxy' | 'device', { clientId: string; clientSecret: string }>;
-  seed: Bundle;
-  lines: string[];
   /** After `emulator.stop()`: start it again on the same port with the same seed (and data file, if any). */
   startAgain(): Promise<RunningEmulator>;
 }
@@ -45,22 +42,18 @@ export async function startSeededEmulator(
   const modelOptions = withOverrides({ ...DEV_OPTIONS, bcryptRounds: 4 }, overrides);
   const built = buildEmulatorSeed(modelOptions);
   const seed = options.changeSeed ? options.changeSeed(built) : built;
-  const lines: string[] = [];
   const emulatorOptions: EmulatorOptions = {
     seed,
     // Tests sign in far more often than people do; Medplum's 160 a minute per address would refuse them.
     authRateLimit: 100_000,
     subscriptionRetryDelayMs: 5,
-    log: options.log ?? ((line) => lines.push(line)),
+    log: options.log ?? (() => {}),
     ...(options.dataFile ? { dataFile: options.dataFile } : {}),
   };
   const started: SeededEmulator = {
     emulator: await startEmulator({ port: 0, ...emulatorOptions }),
     options: modelOptions,
-    model: buildAuthModel(modelOptions),
     clients: { proxy: seededClient(modelOptions.proxy), device: seededClient(modelOptions.device) },
-    seed,
-    lines,
     async startAgain() {
       const port = Number(new URL(started.emulator.url).port);
       started.emulator = await startEmulator({ port, ...emulatorOptions });
