@@ -1,27 +1,25 @@
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { signRestHookBody } from '@org/auth/webhooks';
+import { restHookHeaders } from '@org/auth/testing';
 import type { DeviceConfig } from '../src/config.ts';
 
-/** A rest-hook delivery exactly as Medplum sends one: the body string, Basic from channel.header, X-Signature. */
+/** A rest-hook delivery exactly as Medplum sends one (`restHookHeaders`), or one changed as `tamper` says. */
 export function delivery(
   config: DeviceConfig,
   resource: ServiceRequest,
   tamper: { body?: (body: string) => string; password?: string; signature?: string | null } = {}
 ): RequestInit & { headers: Record<string, string> } {
   const body = JSON.stringify(resource);
-  const basic = Buffer.from(
-    `${config.DEVICE_WEBHOOK_USERNAME}:${tamper.password ?? config.DEVICE_WEBHOOK_PASSWORD}`
-  ).toString('base64');
-  const headers: Record<string, string> = {
-    'Content-Type': 'application/fhir+json',
-    'X-Medplum-Subscription': 'sub-1',
-    'X-Medplum-Interaction': 'create',
-    Authorization: `Basic ${basic}`,
+  const { 'X-Signature': signature, ...headers } = restHookHeaders(body, {
+    username: config.DEVICE_WEBHOOK_USERNAME,
+    password: tamper.password ?? config.DEVICE_WEBHOOK_PASSWORD,
+    secret: config.DEVICE_WEBHOOK_SECRET,
+  });
+  const sent = tamper.signature === undefined ? signature : tamper.signature;
+  return {
+    method: 'POST',
+    headers: sent === null || sent === undefined ? headers : { ...headers, 'X-Signature': sent },
+    body: tamper.body ? tamper.body(body) : body,
   };
-  const signature =
-    tamper.signature === undefined ? signRestHookBody(body, config.DEVICE_WEBHOOK_SECRET) : tamper.signature;
-  if (signature !== null) headers['X-Signature'] = signature;
-  return { method: 'POST', headers, body: tamper.body ? tamper.body(body) : body };
 }
 
 export function labOrder(id: string, overrides: Partial<ServiceRequest> = {}): ServiceRequest {

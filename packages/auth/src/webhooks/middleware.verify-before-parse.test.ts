@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it, vi } from 'vitest';
+import { restHookHeaders } from '../testing/rest-hook.ts';
 import { createMemoryDeliveryLedger } from './ledger.ts';
 import { type RestHookEnv, restHookVerifier } from './middleware.ts';
 import { signRestHookBody } from './verify.ts';
@@ -17,18 +18,7 @@ function body(versionId = 'v1'): string {
 }
 
 function request(raw: string, overrides: Record<string, string> = {}) {
-  return {
-    method: 'POST',
-    body: raw,
-    headers: {
-      'Content-Type': 'application/fhir+json',
-      Authorization: authorization,
-      'X-Signature': signRestHookBody(raw, secret),
-      'X-Medplum-Subscription': 'sub-1',
-      'X-Medplum-Interaction': 'create',
-      ...overrides,
-    },
-  };
+  return { method: 'POST', body: raw, headers: { ...restHookHeaders(raw, { ...basic, secret }), ...overrides } };
 }
 
 function app(handler: (resourceId: string | undefined) => Response | Promise<Response>, withLedger = false) {

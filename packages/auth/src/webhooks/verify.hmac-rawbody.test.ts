@@ -1,22 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { restHookHeaders } from '../testing/rest-hook.ts';
 import { signRestHookBody, verifyRestHook } from './verify.ts';
 
 const secret = 'test-webhook-secret-0123456789abcdef';
 const basic = { username: 'medplum-webhook', password: 'test-webhook-password' };
 const now = Date.parse('2026-01-01T12:00:00.000Z');
-const authorization = `Basic ${Buffer.from(`${basic.username}:${basic.password}`).toString('base64')}`;
 
 // Deliberately not what JSON.stringify would produce (spacing, key order): the signature covers these exact bytes.
 const raw = `{"resourceType":"ServiceRequest", "id":"sr-1","meta":{"versionId":"v1","lastUpdated":"2026-01-01T11:59:00.000Z"},"status":"active"}`;
 
 function headers(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    Authorization: authorization,
-    'X-Signature': signRestHookBody(raw, secret),
-    'X-Medplum-Subscription': 'sub-1',
-    'X-Medplum-Interaction': 'create',
-    ...extra,
-  };
+  return { ...restHookHeaders(raw, { ...basic, secret }), ...extra };
 }
 
 const options = { secret, basic, now: () => now };
