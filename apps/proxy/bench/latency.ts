@@ -4,6 +4,8 @@
  *   direct — the bench holds the ClientApplication's token and calls the emulator itself, with X-Medplum-On-Behalf-Of;
  *   proxy  — a signed-in browser's call: cookie + X-CSRF to the proxy, which checks the session, CSRF, rate limit and
  *            allowlist, then makes that same call through @org/auth/server.
+ *   bare hop — the floor any proxy pays: a forwarder that does nothing but the same upstream call with fetch and
+ *            hand back its bytes (no session, no checks, no SDK). What the proxy adds beyond it is its own cost.
  * Also counts token requests per 1,000 proxied calls. Prints a small table; no assertions.
  *
  *   node bench/latency.ts [--requests 500] [--json out.json]
@@ -54,18 +56,14 @@ function stats(samples: number[]): Stats {
   };
 }
 
-/** Direct and proxied calls alternate, so load on the machine hits both sides alike. */
-async function measure(a: () => Promise<Response>, b: () => Promise<Response>): Promise<[Stats, Stats]> {
-  for (let i = 0; i < warmup; i++) {
-    await timed(a);
-    await timed(b);
-  }
-  const [first, second]: [number[], number[]] = [[], []];
+/** The calls alternate (a, b, c, a, b, c…), so load on the machine hits every side alike. */
+async function measure(calls: (() => Promise<Response>)[]): Promise<Stats[]> {
+  for (let i = 0; i < warmup; i++) for (const call of calls) await timed(call);
+  const samples: number[][] = calls.map(() => []);
   for (let i = 0; i < requests; i++) {
-    first.push(await timed(a));
-    second.push(await timed(b));
+    for (const [index, call] of calls.entries()) samples[index]?.push(await timed(call));
   }
-  return [stats(first), stats(second)];
+  return samples.map(stats);
 }
 
 const emulator = await startEmulatorWithLabResults();
@@ -74,7 +72,12 @@ const counter = countingFetch();
 const app = createApp(config, {
   fetch: counter.fetch,
   logger: silentLogger,
-  settings: { rateLimitPerSession: 1_000_000, passwordCost: 1024 },
+  settings: {
+    rateLimitPerSession: 1_000_000,
+    rateLimitPerUser: 1_000_000,
+    rateLimitPerAddress: 1_000_000,
+    passwordCost: 1024,
+  },
 });
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
 await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -113,19 +116,55 @@ try {
   const cookie = signIn.headers.get('set-cookie')?.split(';')[0] ?? '';
   const tokensBefore = counter.tokenRequests();
   const proxyRead = `${proxyUrl}/api/fhir/Patient/${MARIA}`;
-  const [direct, proxied] = await measure(directRead, () =>
-    fetch(proxyRead, { headers: { Cookie: cookie, 'X-CSRF': '1' } })
-  );
+  // The bare hop: the same upstream read, forwarded without any of the proxy's work.
+  const hop = serve({
+    fetch: async () => {
+      const upstream = await directRead();
+      return new Response(upstream.body, {
+        status: upstream.status,
+        headers: { 'Content-Type': upstream.headers.get('Content-Type') ?? 'application/json' },
+      });
+    },
+    port: 0,
+    hostname: '127.0.0.1',
+  });
+  await new Promise<void>((resolve) => hop.once('listening', () => resolve()));
+  const hopRead = `http://127.0.0.1:${(hop.address() as AddressInfo).port}/`;
+  const [direct, proxied, bareHop] = (await measure([
+    directRead,
+    () => fetch(proxyRead, { headers: { Cookie: cookie, 'X-CSRF': '1' } }),
+    () => fetch(hopRead),
+  ])) as [Stats, Stats, Stats];
+  await new Promise<void>((resolve) => hop.close(() => resolve()));
+
+  // Where a proxied call's time goes, as its Server-Timing header says (medians over 200 more calls).
+  const timings: Record<string, number[]> = {};
+  for (let i = 0; i < 200; i++) {
+    const response = await fetch(proxyRead, { headers: { Cookie: cookie, 'X-CSRF': '1' } });
+    await response.arrayBuffer();
+    for (const metric of (response.headers.get('Server-Timing') ?? '').split(',')) {
+      const [name = '', duration = ''] = metric.trim().split(';');
+      timings[name] = [...(timings[name] ?? []), Number(duration.replace('dur=', ''))];
+    }
+  }
+  const serverTiming = Object.fromEntries(
+    Object.entries(timings).map(([name, values]) => [name, stats(values).p50])
+  ) as Record<'session' | 'upstream' | 'total', number>;
   const proxiedCalls = warmup + requests;
   const tokensPer1000 = ((counter.tokenRequests() - tokensBefore) / proxiedCalls) * 1000;
 
   const ms = (value: number) => `${value.toFixed(2)} ms`;
-  const rows = [
-    ['read Patient/<id>', 'p50', ms(direct.p50), ms(proxied.p50), `${(proxied.p50 / direct.p50).toFixed(2)}×`],
-    ['read Patient/<id>', 'p95', ms(direct.p95), ms(proxied.p95), `${(proxied.p95 / direct.p95).toFixed(2)}×`],
-    ['read Patient/<id>', 'mean', ms(direct.mean), ms(proxied.mean), `${(proxied.mean / direct.mean).toFixed(2)}×`],
-  ];
-  const header = ['measure', 'stat', 'direct', 'via proxy', 'ratio'];
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+  const rows = (['p50', 'p95', 'mean'] as const).map((stat) => [
+    'read Patient/<id>',
+    stat,
+    ms(direct[stat]),
+    ms(proxied[stat]),
+    ratio(proxied[stat], direct[stat]),
+    ms(bareHop[stat]),
+    ratio(bareHop[stat], direct[stat]),
+  ]);
+  const header = ['measure', 'stat', 'direct', 'via proxy', 'ratio', 'bare hop', 'ratio'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   console.log(
@@ -134,12 +173,15 @@ try {
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+  console.log(
+    `\nInside the proxy (Server-Timing p50): session ${ms(serverTiming.session)}, upstream (the call to Medplum) ${ms(serverTiming.upstream)}, total in the app ${ms(serverTiming.total)}; the rest is HTTP on both sides of the hop.`
+  );
   console.log(`\nToken requests per 1,000 proxied calls: ${tokensPer1000.toFixed(2)} (${proxiedCalls} calls)`);
 
   if (values.json) {
     writeFileSync(
       values.json,
-      `${JSON.stringify({ requests, warmup, direct, proxied, tokenRequestsPer1000ProxiedCalls: tokensPer1000 }, null, 2)}\n`
+      `${JSON.stringify({ requests, warmup, direct, proxied, bareHop, serverTiming, tokenRequestsPer1000ProxiedCalls: tokensPer1000 }, null, 2)}\n`
     );
   }
 } finally {
