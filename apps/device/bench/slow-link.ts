@@ -8,8 +8,9 @@ import { connect, createServer, type Socket } from 'node:net';
 export async function slowLink(target: string, oneWayMs: number): Promise<{ url: string; close(): Promise<void> }> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(port), hostname);
+  // No Nagle on either side: a small write waiting for a delayed ACK would add up to 40 ms that no real link adds.
+  const server = createServer({ noDelay: true }, (client) => {
+    const upstream = connect({ port: Number(port), host: hostname, noDelay: true });
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
