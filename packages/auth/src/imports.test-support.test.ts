@@ -6,3 +6,13 @@ describe('test support stays out of the shipped code', () => {
     expect(sourcesImporting(import.meta.dirname, /(^|\/)testing(\/|$)/)).toEqual([]);
   });
 });
+
+describe('configuration is the CLI’s business', () => {
+  it('only the provisioning CLI (and test support) loads @org/config: every entry takes domain options', () => {
+    expect(sourcesImporting(import.meta.dirname, /^@org\/config(\/|$)/)).toEqual([
+      'provisioning/cli-env.ts',
+      'provisioning/cli.ts',
+    ]);
+    expect(sourcesImporting(import.meta.dirname, /cli-env(\.ts)?$/)).toEqual(['provisioning/cli.ts']);
+  });
+});

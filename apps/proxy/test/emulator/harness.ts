@@ -5,9 +5,9 @@
  * emulator.
  */
 import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
-import { devAuthModelOptions, deviceResultSystem, SEED_IDS } from '@org/auth/provisioning';
+import { deviceResultSystem, SEED_IDS } from '@org/auth/provisioning';
 import { clientCredentials, createServiceClient } from '@org/auth/server';
-import { countingFetch, startSeededEmulator } from '@org/auth/testing';
+import { countingFetch, devAuthModelOptions, startSeededEmulator } from '@org/auth/testing';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { createApp } from '../../src/app.ts';
 import type { ProxySettings } from '../../src/config.ts';

@@ -1,7 +1,8 @@
 import { getReferenceString } from '@medplum/core';
 import type { Device, DiagnosticReport, Observation, Patient } from '@medplum/fhirtypes';
 import { MockClient } from '@medplum/mock';
-import { buildEmulatorSeed, devAuthModelOptions, SEED_IDS } from '@org/auth/provisioning';
+import { buildEmulatorSeed, SEED_IDS } from '@org/auth/provisioning';
+import { devAuthModelOptions } from '@org/auth/testing';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ANALYZER_IDENTIFIER,

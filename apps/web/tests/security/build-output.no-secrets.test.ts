@@ -71,4 +71,11 @@ describe('the production build', () => {
     const bundles = [...files(join(nextDir, 'static'))].map((file) => readFileSync(file, 'utf8')).join('\n');
     expect(bundles).toContain(loadConfig(allSchemas.web).NEXT_PUBLIC_MEDPLUM_CLIENT_ID);
   });
+
+  it('ships no schema validator: the configuration was validated at build time, the browser gets constants', () => {
+    const withZod = [...files(join(nextDir, 'static'))].filter((file) =>
+      readFileSync(file, 'utf8').includes('ZodError')
+    );
+    expect(withZod.map((file) => relative(appDir, file))).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The auth model as data (`buildAuthModel`), the emulator's seed built from it (`buildEmulatorSeed`), and
  * `provisionProject`, which makes a real Medplum project match it. Node only. The options are domain-named
- * (`{ web, externalIdp, proxy, device, devUser }`); `devAuthModelOptions()` gives the local dev model.
+ * (`{ web, externalIdp, proxy, device, devUser }`); `devAuthModelOptions()` (in `@org/auth/testing`) gives the local dev model.
  */
 
 export {
@@ -12,7 +12,6 @@ export {
   SUBSCRIPTION_EXTENSIONS,
   SYSTEMS,
 } from '../ids.ts';
-export { type AuthModelEnv, authModelOptionsFrom, devAuthModelOptions } from './cli-env.ts';
 export { updateEnvFile } from './env-file.ts';
 export { nameUuid } from './ids.ts';
 export {

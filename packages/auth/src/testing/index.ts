@@ -5,6 +5,9 @@
  * and a counting fetch. Test code only: Biome's `noRestrictedImports` (biome.json) refuses it in non-test source.
  */
 
+// The local dev model from @org/config's defaults: the same mapping the provisioning CLI uses (so @org/config is only
+// loaded by the CLI and by test support, never by an app at runtime).
+export { devAuthModelOptions } from '../provisioning/cli-env.ts';
 export { type SeededEmulator, type SeededEmulatorOptions, startSeededEmulator } from './emulator.ts';
 export {
   FakeMedplum,
