@@ -9,7 +9,7 @@ import { exitOnStartError, stopOnSignal } from '@org/runtime';
 import { createApp, JWKS_PATH, WEBHOOK_PATH } from './app.ts';
 import type { DeviceConfig } from './config.ts';
 import { createDevice, type StatusSnapshot } from './device.ts';
-import { loadDeviceEnv } from './env.ts';
+import { loadDeviceConfig } from './env.ts';
 import { deviceLog, inTime, plural } from './log.ts';
 import { readOutbox } from './outbox.ts';
 import { listen } from './server.ts';
@@ -26,7 +26,7 @@ const write = (line = '') => process.stdout.write(`${line}\n`);
 const log = deviceLog();
 
 async function run(): Promise<void> {
-  const { config, authMethodSource } = loadDeviceEnv();
+  const { config, authMethodSource } = loadDeviceConfig();
   const device = await createDevice({ config, authMethodSource, log });
   const server = await listen(createApp(device).fetch, config.DEVICE_WEBHOOK_PORT, config.DEVICE_LISTEN_HOST);
   log('device', `lab analyzer listening on ${server.url}`);
@@ -67,7 +67,7 @@ async function send(file: string | undefined): Promise<number> {
     write(`${file} holds no ServiceRequest.`);
     return 1;
   }
-  const { config, authMethodSource } = loadDeviceEnv();
+  const { config, authMethodSource } = loadDeviceConfig();
   // Only the orders in the file (the catch-up of missed webhook orders is `device run`'s job).
   const device = await createDevice({ config, authMethodSource, log, catchUp: false });
   // Medplum fetches the public key while it checks our assertion, so the JWKS must be reachable meanwhile.
@@ -108,7 +108,7 @@ async function fetchLive(config: DeviceConfig): Promise<StatusSnapshot | undefin
 }
 
 async function status(): Promise<number> {
-  const { config } = loadDeviceEnv();
+  const { config } = loadDeviceConfig();
   const dir = resolve(config.DEVICE_DATA_DIR);
   const disk = readOutbox(dir);
   const live = await fetchLive(config);

@@ -6,13 +6,13 @@ import { isAbsolute, resolve } from 'node:path';
 import { loadConfigOrExit, loadEnvInput, workspaceRoot } from '@org/config';
 import { type DeviceConfig, deviceConfigSchema, type SettingSource } from './config.ts';
 
-export interface LoadedEnv {
+export interface LoadedDeviceConfig {
   config: DeviceConfig;
   /** Whether DEVICE_AUTH_METHOD was set (environment or .env file) or is the default. */
   authMethodSource: SettingSource;
 }
 
-export function loadDeviceEnv(): LoadedEnv {
+export function loadDeviceConfig(): LoadedDeviceConfig {
   const loaded = loadConfigOrExit(deviceConfigSchema);
   // A relative DEVICE_DATA_DIR means the repository's .data/ (next to the emulator's data), wherever the device was
   // started from, so deleting .data/ resets everything at once.
