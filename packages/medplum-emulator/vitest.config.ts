@@ -11,5 +11,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // A bad MEDPLUM_CONTRACT_* setting stops the run with one message instead of failing every contract file.
     globalSetup: ['test/contract/global-setup.ts'],
+    // Against a real Medplum (MEDPLUM_CONTRACT_BASE_URL), the cases that stayed seed-bound, listed by reason.
+    reporters: [...sharedTestConfig.reporters, './test/contract/seed-bound-reporter.ts'],
   },
 });

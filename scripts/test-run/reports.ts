@@ -13,6 +13,8 @@ export const RESULTS_DIR = '.cache/test-results';
 /** The runners a package has, by their config file, and the report each writes (vitest.shared.ts, playwright configs). */
 export const RUNNERS = [
   { name: 'vitest', config: 'vitest.config.ts', report: 'vitest.json' },
+  // The emulator's contract and conformance suites against a target that has only a project admin client.
+  { name: 'vitest-real-medplum', config: 'vitest.real-medplum.config.ts', report: 'vitest-real-medplum.json' },
   { name: 'playwright', config: 'playwright.config.ts', report: 'playwright.json' },
 ] as const;
 export type RunnerName = (typeof RUNNERS)[number]['name'];

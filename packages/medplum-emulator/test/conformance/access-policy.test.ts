@@ -19,9 +19,18 @@ import type {
   User,
 } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
 import { basic, startTarget } from '../contract/target.ts';
-import { adminClient, alice, bob, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import {
+  adminClient,
+  alice,
+  bob,
+  buildSeed,
+  PROJECT_ID,
+  provisionedClient,
+  provisionedLike,
+} from '../fixtures/seed.ts';
 import { mirrorOf } from './mirror.ts';
 
 const medplum = mirrorOf(
@@ -84,7 +93,7 @@ function member(seed: Resource[], options: MemberOptions = {}): Member {
     ...(access.length || options.emptyAccess ? { access } : {}),
     ...(options.admin ? { admin: true } : {}),
   } satisfies ProjectMembership);
-  return { auth: basic(clientId, secret), clientId, membershipId };
+  return provisionedClient({ clientId, secret, membershipId });
 }
 
 // --- The members of every case, seeded once.
@@ -213,6 +222,7 @@ const overlapping = member(seed, {
 
 const compoundPatients = [randomUUID(), randomUUID(), randomUUID()];
 for (const id of compoundPatients) seed.push({ resourceType: 'Patient', id, meta });
+provisionedLike(compoundPatients);
 const patientByIdPolicy = storePolicy(seed, {
   resource: [{ resourceType: 'Patient', criteria: 'Patient?_id=%patient.id' }],
 });
@@ -267,7 +277,7 @@ const missingPolicyMember = (() => {
       accessPolicy: { reference: `AccessPolicy/${randomUUID()}` },
     }
   );
-  return basic(clientId, secret);
+  return provisionedClient({ clientId, secret });
 })();
 const deviceIdentifier = 'http://example.com/device-id';
 const combinedDevices = member(seed, {
@@ -297,6 +307,10 @@ seed.push({
   kind: 'resource',
   abstract: false,
   type: 'Patient',
+  // What Medplum's validator requires of a non-abstract structure (sdf-4, sdf-6).
+  baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient',
+  derivation: 'constraint',
+  differential: { element: [{ id: 'Patient', path: 'Patient' }] },
 } as StructureDefinition);
 
 // --- HTTP
@@ -379,28 +393,28 @@ function compartmentsOf(resource: Resource): string[] {
 }
 
 medplum.describe(() => {
-  medplum.it('Access policy restricting read', { needsSeed: true }, async () => {
+  medplum.it('Access policy restricting read', async () => {
     const patient = await createAsAdmin(alicePatient());
     expectForbidden(await call(emptyPolicy.auth, 'GET', `Patient/${patient.id}`));
   });
 
-  medplum.it('Access policy restricting search', { needsSeed: true }, async () => {
+  medplum.it('Access policy restricting search', async () => {
     expectForbidden(await call(emptyPolicy.auth, 'GET', 'Patient'));
   });
 
-  medplum.it('Access policy restricting write', { needsSeed: true }, async () => {
+  medplum.it('Access policy restricting write', async () => {
     const patient = await createAsAdmin(alicePatient());
     expect((await call(readonlyPatient.auth, 'GET', `Patient/${patient.id}`)).status).toBe(200);
     expectForbidden(await call(readonlyPatient.auth, 'PUT', `Patient/${patient.id}`, patient));
   });
 
-  medplum.it('Access policy restricting write before update', { needsSeed: true }, async () => {
+  medplum.it('Access policy restricting write before update', async () => {
     const resource = await createAsAdmin(serviceRequest('completed'));
     expect((await call(activeServiceRequests.auth, 'GET', `ServiceRequest/${resource.id}`)).status).toBe(200);
     expectForbidden(await call(activeServiceRequests.auth, 'PUT', `ServiceRequest/${resource.id}`, resource));
   });
 
-  medplum.it('Access policy restricting write after update', { needsSeed: true }, async () => {
+  medplum.it('Access policy restricting write after update', async () => {
     const resource = await createAsAdmin(serviceRequest('active'));
     expect((await call(activeServiceRequests.auth, 'GET', `ServiceRequest/${resource.id}`)).status).toBe(200);
     expectForbidden(
@@ -411,13 +425,13 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Access policy restricting delete', { needsSeed: true }, async () => {
+  medplum.it('Access policy restricting delete', async () => {
     const patient = await createAsAdmin(alicePatient());
     expect((await call(readonlyPatient.auth, 'GET', `Patient/${patient.id}`)).status).toBe(200);
     expectForbidden(await call(readonlyPatient.auth, 'DELETE', `Patient/${patient.id}`));
   });
 
-  medplum.it('Access policy set compartment', { needsSeed: true }, async () => {
+  medplum.it('Access policy set compartment', async () => {
     const created = await call<Patient>(compartmentMember.auth, 'POST', 'Patient', alicePatient(), EXTENDED);
     expect(created.status).toBe(201);
     expectAccounts(created.json, [compartmentOrg]);
@@ -425,7 +439,7 @@ medplum.describe(() => {
     expectAccounts(read.json, [compartmentOrg]);
   });
 
-  medplum.it('Access policy blocks account override', { needsSeed: true }, async () => {
+  medplum.it('Access policy blocks account override', async () => {
     const created = await call<Patient>(
       compartmentMember.auth,
       'POST',
@@ -439,7 +453,7 @@ medplum.describe(() => {
     expectAccounts(read.json, [compartmentOrg]);
   });
 
-  medplum.it('Merge access policy account override and resource accounts', { needsSeed: true }, async () => {
+  medplum.it('Merge access policy account override and resource accounts', async () => {
     const observationBody: Observation = {
       resourceType: 'Observation',
       status: 'final',
@@ -490,7 +504,7 @@ medplum.describe(() => {
     expect(compartmentsOf(readObservation2.json)).toEqual(expected);
   });
 
-  medplum.it('Access policy restrict compartment', { needsSeed: true }, async () => {
+  medplum.it('Access policy restrict compartment', async () => {
     const patient1 = await call<Patient>(restrictCompartment1.auth, 'POST', 'Patient', alicePatient(), EXTENDED);
     expect(patient1.json.meta?.account?.reference).toBe(restrictOrg1);
     const read1 = await call<Patient>(
@@ -517,7 +531,7 @@ medplum.describe(() => {
     expectNotFound(await call(restrictCompartment1.auth, 'GET', `Patient/${patient2.json.id}`));
   });
 
-  medplum.it("Access policy won't override existing account", { needsSeed: true }, async () => {
+  medplum.it("Access policy won't override existing account", async () => {
     const created = await call<Patient>(keepAccount1.auth, 'POST', 'Patient', alicePatient(), EXTENDED);
     const updated = await call<Patient>(
       keepAccount2.auth,
@@ -530,7 +544,7 @@ medplum.describe(() => {
     expectAccounts(updated.json, [keepOrg1]);
   });
 
-  medplum.it('Access policy restrict criteria', { needsSeed: true }, async () => {
+  medplum.it('Access policy restrict criteria', async () => {
     const patient1 = await call<Patient>(restrictCriteria1.auth, 'POST', 'Patient', alicePatient(), EXTENDED);
     expectAccounts(patient1.json, [criteriaOrg1]);
     const read1 = await call<Patient>(
@@ -557,7 +571,7 @@ medplum.describe(() => {
     expectNotFound(await call(restrictCriteria1.auth, 'GET', `Patient/${patient2.json.id}`));
   });
 
-  medplum.it('Multiple entries per resource type', { needsSeed: true }, async () => {
+  medplum.it('Multiple entries per resource type', async () => {
     const created = await call<ServiceRequest>(
       activeServiceRequests.auth,
       'POST',
@@ -578,7 +592,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('ClientApplication with account restriction', { needsSeed: true }, async () => {
+  medplum.it('ClientApplication with account restriction', async () => {
     const patient = await call<Patient>(accountClient.auth, 'POST', 'Patient', {
       resourceType: 'Patient',
       name: [{ given: ['Al'], family: 'Bundy' }],
@@ -622,7 +636,7 @@ medplum.describe(() => {
     expectNotFound(await call(accountClient.auth, 'GET', `Observation/${observation2.id}`));
   });
 
-  medplum.it('ClientApplication with access policy', { needsSeed: true }, async () => {
+  medplum.it('ClientApplication with access policy', async () => {
     const patient = await call<Patient>(patientOnlyClient.auth, 'POST', 'Patient', {
       resourceType: 'Patient',
       name: [{ given: ['Al'], family: 'Bundy' }],
@@ -640,7 +654,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Readonly fields on write', { needsSeed: true }, async () => {
+  medplum.it('Readonly fields on write', async () => {
     const patient = await createAsAdmin(alicePatient());
     const read = await call<Patient>(readonlyName.auth, 'GET', `Patient/${patient.id}`);
     expect(read.json).toMatchObject(alicePatient());
@@ -653,7 +667,7 @@ medplum.describe(() => {
     expect(written.json).toMatchObject({ ...alicePatient(), active: true });
   });
 
-  medplum.it('Try to create with readonly property', { needsSeed: true }, async () => {
+  medplum.it('Try to create with readonly property', async () => {
     const created = await call<Patient>(readonlyIdentifier.auth, 'POST', 'Patient', {
       resourceType: 'Patient',
       name: [{ given: ['Identifier'], family: 'Test' }],
@@ -663,7 +677,7 @@ medplum.describe(() => {
     expect(created.json.identifier).toBeUndefined();
   });
 
-  medplum.it('Try to add readonly property', { needsSeed: true }, async () => {
+  medplum.it('Try to add readonly property', async () => {
     const value = randomUUID();
     const patient1 = await createAsAdmin<Patient>({
       resourceType: 'Patient',
@@ -679,7 +693,7 @@ medplum.describe(() => {
     expect(bundle2.json.entry ?? []).toHaveLength(0);
   });
 
-  medplum.it('Try to remove readonly property', { needsSeed: true }, async () => {
+  medplum.it('Try to remove readonly property', async () => {
     const value = randomUUID();
     const patient1 = await createAsAdmin<Patient>({
       resourceType: 'Patient',
@@ -698,7 +712,7 @@ medplum.describe(() => {
     expect(bundle2.json.entry).toHaveLength(1);
   });
 
-  medplum.it('Hidden fields on read', { needsSeed: true }, async () => {
+  medplum.it('Hidden fields on read', async () => {
     const patient = await createAsAdmin(alicePatient());
     const read = await call<Patient>(hiddenName.auth, 'GET', `Patient/${patient.id}`);
     expect(read.json).toMatchObject({ resourceType: 'Patient', birthDate: '1970-01-01' });
@@ -712,7 +726,7 @@ medplum.describe(() => {
     expect(history.json.entry?.[0]?.resource?.name).toBeUndefined();
   });
 
-  medplum.it('Nested hidden fields on read', { needsSeed: true }, async () => {
+  medplum.it('Nested hidden fields on read', async () => {
     const resource = await createAsAdmin<ServiceRequest>({
       resourceType: 'ServiceRequest',
       status: 'active',
@@ -738,7 +752,7 @@ medplum.describe(() => {
     expect(history.json.entry?.[0]?.resource?.subject?.display).toBeUndefined();
   });
 
-  medplum.it('Nested hidden fields on array element', { needsSeed: true }, async () => {
+  medplum.it('Nested hidden fields on array element', async () => {
     const patient = await createAsAdmin<Patient>({
       resourceType: 'Patient',
       name: [{ given: ['Alice'], family: 'Smith' }],
@@ -749,7 +763,7 @@ medplum.describe(() => {
     expect(read.json.name?.[0]?.family).toBeUndefined();
   });
 
-  medplum.it('Hidden fields on possible missing values', { needsSeed: true }, async () => {
+  medplum.it('Hidden fields on possible missing values', async () => {
     const obs1 = await createAsAdmin<Observation>({
       resourceType: 'Observation',
       status: 'final',
@@ -780,7 +794,7 @@ medplum.describe(() => {
     expect(read2.json.valueQuantity).toBeUndefined();
   });
 
-  medplum.it('Hide nonexistent field', { needsSeed: true }, async () => {
+  medplum.it('Hide nonexistent field', async () => {
     const resource = await createAsAdmin<ServiceRequest>({
       resourceType: 'ServiceRequest',
       status: 'active',
@@ -806,7 +820,7 @@ medplum.describe(() => {
     expect(history.json.entry?.[0]?.resource?.subject?.display).toBeUndefined();
   });
 
-  medplum.it('Hidden meta field', { needsSeed: true }, async () => {
+  medplum.it('Hidden meta field', async () => {
     const patient = await createAsAdmin(alicePatient());
     const read = await call<Patient>(hiddenMeta.auth, 'GET', `Patient/${patient.id}`);
     expect(read.json).toMatchObject({ resourceType: 'Patient', birthDate: '1970-01-01' });
@@ -820,7 +834,7 @@ medplum.describe(() => {
     expect(history.json.entry?.[0]?.resource?.meta).toBeUndefined();
   });
 
-  medplum.it('Identifier criteria', { needsSeed: true }, async () => {
+  medplum.it('Identifier criteria', async () => {
     const questionnaire = await createAsAdmin<Questionnaire>({
       resourceType: 'Questionnaire',
       status: 'active',
@@ -833,7 +847,7 @@ medplum.describe(() => {
     expect(history.json.entry?.[0]?.resource?.id).toBe(questionnaire.id);
   });
 
-  medplum.it('Pre- and post-write criteria', { needsSeed: true }, async () => {
+  medplum.it('Pre- and post-write criteria', async () => {
     const created = await call<Observation>(writeConstraints.auth, 'POST', 'Observation', {
       resourceType: 'Observation',
       status: 'preliminary',
@@ -853,7 +867,7 @@ medplum.describe(() => {
     expectForbidden(await put(resource));
   });
 
-  medplum.it('Overlapping resource policies', { needsSeed: true }, async () => {
+  medplum.it('Overlapping resource policies', async () => {
     const created = await call<ServiceRequest>(overlapping.auth, 'POST', 'ServiceRequest', serviceRequest('active'));
     expect(created.status).toBe(201);
     const updated = await call<ServiceRequest>(overlapping.auth, 'PUT', `ServiceRequest/${created.json.id}`, {
@@ -876,7 +890,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Compound parameterized access policy', { needsSeed: true }, async () => {
+  medplum.it('Compound parameterized access policy', async () => {
     // The three Patients are seeded: the membership's parameters name their ids.
     const [p1, p2, p3] = compoundPatients;
     expect((await call(compound.auth, 'GET', `Patient/${p1}`)).status).toBe(200);
@@ -884,14 +898,14 @@ medplum.describe(() => {
     expectNotFound(await call(compound.auth, 'GET', `Patient/${p3}`));
   });
 
-  medplum.it('String parameters', { needsSeed: true }, async () => {
+  medplum.it('String parameters', async () => {
     const t1 = await createAsAdmin<Task>({ resourceType: 'Task', status: 'accepted', intent: 'order' });
     const t2 = await createAsAdmin<Task>({ resourceType: 'Task', status: 'completed', intent: 'order' });
     expect((await call(stringParameters.auth, 'GET', `Task/${t1.id}`)).status).toBe(200);
     expectNotFound(await call(stringParameters.auth, 'GET', `Task/${t2.id}`));
   });
 
-  medplum.it('Project admin with access policy', { needsSeed: true }, async () => {
+  medplum.it('Project admin with access policy', { seedBound: SEED_BOUND.users }, async () => {
     const patient = await createAsAdmin<Patient>({ resourceType: 'Patient' });
     const task = await createAsAdmin<Task>({ resourceType: 'Task', status: 'accepted', intent: 'order' });
     const auth = adminWithPolicy.auth;
@@ -912,22 +926,22 @@ medplum.describe(() => {
     expectForbidden(await call(auth, 'GET', `Task/${task.id}`));
   });
 
-  medplum.it('Project admin cannot delete project', { needsSeed: true }, async () => {
+  medplum.it('Project admin cannot delete project', async () => {
     expect((await call<Project>(admin(), 'GET', `Project/${PROJECT_ID}`, undefined, EXTENDED)).json.id).toBe(
       PROJECT_ID
     );
     expectForbidden(await call(admin(), 'DELETE', `Project/${PROJECT_ID}`));
   });
 
-  medplum.it('Project admin cannot modify protected fields', { needsSeed: true }, async () => {
+  medplum.it('Project admin cannot modify protected fields', async () => {
     await protectedFieldsScenario(protectedFieldsAdmin);
   });
 
-  medplum.it('Project admin cannot override synthetic access policy for admin types', { needsSeed: true }, async () => {
+  medplum.it('Project admin cannot override synthetic access policy for admin types', async () => {
     await protectedFieldsScenario(syntheticPolicyAdmin);
   });
 
-  medplum.it('Project admin can modify meta.account', { needsSeed: true }, async () => {
+  medplum.it('Project admin can modify meta.account', async () => {
     const account1 = org();
     const account2 = org();
     const patient1 = await call<Patient>(
@@ -984,7 +998,7 @@ medplum.describe(() => {
     expect(cleared.json.meta?.accounts).toBeUndefined();
   });
 
-  medplum.it('Project admin can set multiple accounts', { needsSeed: true }, async () => {
+  medplum.it('Project admin can set multiple accounts', async () => {
     const [account1, account2, account3] = [org(), org(), org()];
     const patient1 = await call<Patient>(
       accountAdmin.auth,
@@ -1024,7 +1038,7 @@ medplum.describe(() => {
     expectAccounts(patient4.json, [account2, account1]);
   });
 
-  medplum.it('Mutex resource type policies with hidden fields', { needsSeed: true }, async () => {
+  medplum.it('Mutex resource type policies with hidden fields', { seedBound: SEED_BOUND.ownProject }, async () => {
     // A project of its own: the case counts every Observation the member can search.
     const organizationId = randomUUID();
     const orgReference = { reference: `Organization/${organizationId}` };
@@ -1085,7 +1099,7 @@ medplum.describe(() => {
     }
   });
 
-  medplum.it('Empty access policy allows reading StructureDefinitions', { needsSeed: true }, async () => {
+  medplum.it('Empty access policy allows reading StructureDefinitions', async () => {
     const bundle = await call<Bundle<StructureDefinition>>(emptyResourceList.auth, 'GET', 'StructureDefinition');
     expect(bundle.status).toBe(200);
     const sd = bundle.json.entry?.[0]?.resource as StructureDefinition;
@@ -1096,7 +1110,7 @@ medplum.describe(() => {
     expectForbidden(await call(emptyResourceList.auth, 'DELETE', `StructureDefinition/${sd.id}`));
   });
 
-  medplum.it('Project Admin cannot link Projects', { needsSeed: true }, async () => {
+  medplum.it('Project Admin cannot link Projects', async () => {
     const project = await call<Project>(admin(), 'GET', `Project/${PROJECT_ID}`, undefined, EXTENDED);
     expect(project.json.link).toBeUndefined();
     const updated = await call<Project>(
@@ -1110,14 +1124,14 @@ medplum.describe(() => {
     expect(updated.json.link).toBeUndefined();
   });
 
-  medplum.it('Build access policy with empty access array', { needsSeed: true }, async () => {
+  medplum.it('Build access policy with empty access array', async () => {
     // `access: []` is no policy at all: everything but the project-admin types.
     const patient = await createAsAdmin(alicePatient());
     expect((await call(emptyAccessArray.auth, 'GET', `Patient/${patient.id}`)).status).toBe(200);
     expect((await call(emptyAccessArray.auth, 'GET', 'Observation')).status).toBe(200);
   });
 
-  medplum.it('Server accepts criteria that starts with escape code', { needsSeed: true }, async () => {
+  medplum.it('Server accepts criteria that starts with escape code', async () => {
     const created = await call(admin(), 'POST', 'AccessPolicy', {
       resourceType: 'AccessPolicy',
       resource: [{ resourceType: 'Device', criteria: 'Device?identifier=foo' }],
@@ -1125,7 +1139,7 @@ medplum.describe(() => {
     expect(created.status).toBe(201);
   });
 
-  medplum.it('Wildcard policy with criteria', { needsSeed: true }, async () => {
+  medplum.it('Wildcard policy with criteria', async () => {
     const patient = await createAsAdmin<Patient>({
       resourceType: 'Patient',
       link: [{ type: 'refer', other: { reference: wildcardCompartment } }],
@@ -1136,7 +1150,7 @@ medplum.describe(() => {
     expectNotFound(await call(wildcardCriteria.auth, 'GET', `Patient/${patient2.id}`));
   });
 
-  medplum.it('Limit specific FHIR interactions', { needsSeed: true }, async () => {
+  medplum.it('Limit specific FHIR interactions', async () => {
     const auth = limitedInteractions.auth;
     const created = await call<Resource>(auth, 'POST', 'Condition', {
       resourceType: 'Condition',
@@ -1152,8 +1166,8 @@ medplum.describe(() => {
     expectForbidden(await call(auth, 'DELETE', `Condition/${condition.id}`));
   });
 
-  medplum.it('Build access policy with invalid access policy reference', { needsSeed: true }, async () => {
-    const answer = await call(missingPolicyMember, 'GET', 'Patient');
+  medplum.it('Build access policy with invalid access policy reference', async () => {
+    const answer = await call(missingPolicyMember.auth, 'GET', 'Patient');
     expect(answer.status).toBe(400);
     const issue = (answer.json as unknown as OperationOutcome).issue?.[0];
     expect(issue?.code).toBe('invalid');
@@ -1163,7 +1177,7 @@ medplum.describe(() => {
     expect(message).toMatch(/contact your administrator/);
   });
 
-  medplum.it('Combined access policies with overlapping entries', { needsSeed: true }, async () => {
+  medplum.it('Combined access policies with overlapping entries', async () => {
     const globalDevice = await createAsAdmin<Device>({ resourceType: 'Device' });
     const scopedDevice = await createAsAdmin<Device>({
       resourceType: 'Device',

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, ClientApplication, IdentityProvider, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, form, startTarget } from '../contract/target.ts';
+import { form, startTarget } from '../contract/target.ts';
 import { buildSeed, PROJECT_ID, SECOND_PROJECT_ID } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
@@ -156,7 +157,7 @@ const identityProviderStandIn: typeof fetch = async (input, init) => {
 
 let target: ContractTarget;
 beforeAll(async () => {
-  target = await startTarget(againstRealMedplum ? {} : { seed: extendedSeed(), fetch: identityProviderStandIn });
+  target = await startTarget({ seed: extendedSeed(), fetch: identityProviderStandIn });
 });
 afterAll(() => target.stop());
 
@@ -208,26 +209,26 @@ medplum.describe(() => {
     await expectOutcome(await withState({ domain: `${randomUUID()}.example.com` }), 'Identity provider not found');
   });
 
-  medplum.it('Missing identity provider', { needsSeed: true }, async () => {
+  medplum.it('Missing identity provider', async () => {
     await expectOutcome(await withState({ domain: domain2 }), 'Identity provider not found');
   });
 
-  medplum.it('Unknown user', { needsSeed: true }, async () => {
+  medplum.it('Unknown user', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(`not-found@${domain}`));
     await expectOutcome(await withState({ domain }), 'User not found');
   });
 
-  medplum.it('Missing email', { needsSeed: true }, async () => {
+  medplum.it('Missing email', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(undefined));
     await expectOutcome(await withState({ domain }), 'External token does not contain email address');
   });
 
-  medplum.it('Email does not match domain', { needsSeed: true }, async () => {
+  medplum.it('Email does not match domain', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens('admin@medplum.com'));
     await expectOutcome(await withState({ domain }), 'Email address does not match domain');
   });
 
-  medplum.it('DomainConfiguration success', { needsSeed: true }, async () => {
+  medplum.it('DomainConfiguration success', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(email));
     const redirect = redirectOf(await withState({ domain }));
     expect(redirect.host).toBe('localhost:3000');
@@ -235,7 +236,7 @@ medplum.describe(() => {
     expect(redirect.searchParams.get('login')).toBeTruthy();
   });
 
-  medplum.it('ClientApplication success', { needsSeed: true }, async () => {
+  medplum.it('ClientApplication success', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(email));
     const redirect = redirectOf(await withState({ redirectUri, clientId: clients.externalAuth }));
     expect(redirect.host).toBe(domain);
@@ -243,7 +244,7 @@ medplum.describe(() => {
     expect(redirect.searchParams.get('code')).toBeTruthy();
   });
 
-  medplum.it('ClientApplication with DomainConfiguration success', { needsSeed: true }, async () => {
+  medplum.it('ClientApplication with DomainConfiguration success', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(email));
     const redirect = redirectOf(await withState({ domain, redirectUri, clientId: clients.externalAuth }));
     expect(redirect.host).toBe(domain);
@@ -251,39 +252,47 @@ medplum.describe(() => {
     expect(redirect.searchParams.get('code')).toBeTruthy();
   });
 
-  medplum.it('Login is scoped to the client project across tenants', { needsSeed: true }, async () => {
-    idpAnswer = () => json(buildTokens(otherEmail));
-    await expectOutcome(await withState({ redirectUri, clientId: clients.externalAuth }), 'User not found');
-  });
+  medplum.it(
+    'Login is scoped to the client project across tenants',
+    { seedBound: SEED_BOUND.externalIdp },
+    async () => {
+      idpAnswer = () => json(buildTokens(otherEmail));
+      await expectOutcome(await withState({ redirectUri, clientId: clients.externalAuth }), 'User not found');
+    }
+  );
 
-  medplum.it('id_token signature is verified when jwksUrl is configured', { needsSeed: true }, async () => {
-    idpAnswer = () => json(buildTokens(email));
-    await expectOutcome(
-      await withState({ redirectUri, clientId: clients.jwks }),
-      'Failed to verify code - check your identity provider configuration'
-    );
-  });
+  medplum.it(
+    'id_token signature is verified when jwksUrl is configured',
+    { seedBound: SEED_BOUND.externalIdp },
+    async () => {
+      idpAnswer = () => json(buildTokens(email));
+      await expectOutcome(
+        await withState({ redirectUri, clientId: clients.jwks }),
+        'Failed to verify code - check your identity provider configuration'
+      );
+    }
+  );
 
-  medplum.it('Invalid client', { needsSeed: true }, async () => {
+  medplum.it('Invalid client', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(email));
     await expectOutcome(await withState({ redirectUri, clientId: clients.default }), 'Identity provider not found');
   });
 
-  medplum.it('Missing token URL', { needsSeed: true }, async () => {
+  medplum.it('Missing token URL', { seedBound: SEED_BOUND.externalIdp }, async () => {
     await expectOutcome(
       await withState({ redirectUri, clientId: clients.missingTokenUrl }),
       'Missing token URL for external identity provider'
     );
   });
 
-  medplum.it('Client secret post requires client credentials', { needsSeed: true }, async () => {
+  medplum.it('Client secret post requires client credentials', { seedBound: SEED_BOUND.externalIdp }, async () => {
     await expectOutcome(
       await withState({ redirectUri, clientId: clients.missingCredentials }),
       'Missing client ID or client secret for external identity provider'
     );
   });
 
-  medplum.it('Invalid project', { needsSeed: true }, async () => {
+  medplum.it('Invalid project', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(email));
     await expectOutcome(
       await withState({ redirectUri, clientId: clients.externalAuth, projectId: randomUUID() }),
@@ -291,7 +300,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Invalid redirect URI', { needsSeed: true }, async () => {
+  medplum.it('Invalid redirect URI', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(email));
     await expectOutcome(
       await withState({ redirectUri: 'https://nope.example.com', clientId: clients.externalAuth }),
@@ -299,7 +308,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Invalid token request', { needsSeed: true }, async () => {
+  medplum.it('Invalid token request', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => new Response('invalid', { status: 200, headers: { 'Content-Type': 'application/json' } });
     await expectOutcome(
       await withState({ redirectUri, clientId: clients.externalAuth }),
@@ -307,7 +316,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Token request includes Accept-Encoding: identity', { needsSeed: true }, async () => {
+  medplum.it('Token request includes Accept-Encoding: identity', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(email));
     requests.length = 0;
     await withState({ redirectUri, clientId: clients.externalAuth });
@@ -315,7 +324,7 @@ medplum.describe(() => {
     expect(headers?.['Accept-Encoding']).toBe('identity');
   });
 
-  medplum.it('Insecure token URL is passed to fetch', { needsSeed: true }, async () => {
+  medplum.it('Insecure token URL is passed to fetch', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(`test@${domain}`));
     requests.length = 0;
     await withState({ redirectUri, clientId: clients.insecure });
@@ -323,7 +332,7 @@ medplum.describe(() => {
     expect(requests[0]?.init?.method).toBe('POST');
   });
 
-  medplum.it('Subject auth success', { needsSeed: true }, async () => {
+  medplum.it('Subject auth success', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens('', externalId));
     const redirect = redirectOf(
       await withState({ redirectUri, clientId: clients.subject, codeChallenge: 'xyz', codeChallengeMethod: 'plain' })
@@ -334,7 +343,7 @@ medplum.describe(() => {
     expect(await profileDisplayFor(redirect.searchParams.get('code'))).toBe('External User');
   });
 
-  medplum.it('Block partial redirect URI match', { needsSeed: true }, async () => {
+  medplum.it('Block partial redirect URI match', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens('', externalId));
     await expectOutcome(
       await withState({
@@ -347,7 +356,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Block redirect URI with different host', { needsSeed: true }, async () => {
+  medplum.it('Block redirect URI with different host', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens('', externalId));
     await expectOutcome(
       await withState({
@@ -360,7 +369,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Missing subject', { needsSeed: true }, async () => {
+  medplum.it('Missing subject', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(undefined, ''));
     await expectOutcome(
       await withState({
@@ -373,7 +382,7 @@ medplum.describe(() => {
     );
   });
 
-  medplum.it('Client secret post', { needsSeed: true }, async () => {
+  medplum.it('Client secret post', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(email));
     const redirect = redirectOf(
       await withState({ redirectUri, clientId: clients.secretPost, codeChallenge: 'xyz', codeChallengeMethod: 'plain' })
@@ -386,7 +395,7 @@ medplum.describe(() => {
 
   medplum.it(
     'returnTo URL is followed when explicitly allowed by DomainConfiguration',
-    { needsSeed: true },
+    { seedBound: SEED_BOUND.externalIdp },
     async () => {
       idpAnswer = () => json(buildTokens(returnToEmail));
       const redirect = redirectOf(
@@ -398,15 +407,19 @@ medplum.describe(() => {
     }
   );
 
-  medplum.it('returnTo URL is ignored when not in allowedPostLoginRedirectUrls', { needsSeed: true }, async () => {
-    idpAnswer = () => json(buildTokens(email));
-    const redirect = redirectOf(await withState({ domain, returnTo: 'https://evil.example.com/steal' }));
-    expect(redirect.host).toBe('localhost:3000');
-    expect(redirect.pathname).toBe('/signin');
-    expect(redirect.searchParams.get('login')).toBeTruthy();
-  });
+  medplum.it(
+    'returnTo URL is ignored when not in allowedPostLoginRedirectUrls',
+    { seedBound: SEED_BOUND.externalIdp },
+    async () => {
+      idpAnswer = () => json(buildTokens(email));
+      const redirect = redirectOf(await withState({ domain, returnTo: 'https://evil.example.com/steal' }));
+      expect(redirect.host).toBe('localhost:3000');
+      expect(redirect.pathname).toBe('/signin');
+      expect(redirect.searchParams.get('login')).toBeTruthy();
+    }
+  );
 
-  medplum.it('returnTo URL with confused domain is rejected', { needsSeed: true }, async () => {
+  medplum.it('returnTo URL with confused domain is rejected', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens(returnToEmail));
     const redirect = redirectOf(
       await withState({ domain: returnToDomain, returnTo: 'https://myapp.example.com.evil.com/steal' })
@@ -415,7 +428,7 @@ medplum.describe(() => {
     expect(redirect.pathname).toBe('/signin');
   });
 
-  medplum.it('Legacy User.externalId support', { needsSeed: true }, async () => {
+  medplum.it('Legacy User.externalId support', { seedBound: SEED_BOUND.externalIdp }, async () => {
     idpAnswer = () => json(buildTokens('', legacyExternalId));
     const redirect = redirectOf(await withState({ clientId: clients.legacy, redirectUri: legacyRedirectUri }));
     expect(redirect.host).toBe(legacyDomain);

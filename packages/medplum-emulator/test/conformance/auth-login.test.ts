@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, form, startTarget } from '../contract/target.ts';
-import { bob, buildSeed, PROJECT_ID, SECOND_PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { form, startTarget } from '../contract/target.ts';
+import { bob, buildSeed, PROJECT_ID, provisionedLike, SECOND_PROJECT_ID, webClient } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
@@ -19,6 +20,7 @@ const compartment = { reference: `Organization/${randomUUID()}` };
 const mixedCase = { email: `Mixed-Case-${randomUUID()}@example.com`, password: 'password!@#' };
 const inactive = { email: `inactive-${randomUUID()}@example.com`, password: 'password!@#' };
 const google = { email: `google${randomUUID()}@example.com`, password: 'password!@#', projectId: randomUUID() };
+provisionedLike(corsClient, member, mixedCase, inactive, google);
 
 /** A practitioner User with one membership; `extra` is merged into the membership. */
 function person(email: string, password: string, projectId: string, extra: Record<string, unknown> = {}): Resource[] {
@@ -87,7 +89,7 @@ function extendedSeed(): Bundle {
 
 let target: ContractTarget;
 beforeAll(async () => {
-  target = await startTarget(againstRealMedplum ? {} : { seed: extendedSeed() });
+  target = await startTarget({ seed: extendedSeed() });
 });
 afterAll(() => target.stop());
 
@@ -149,13 +151,13 @@ medplum.describe(() => {
     expect(res.body.issue?.[0]?.details?.text).toBe('Password must be at least 8 characters');
   });
 
-  medplum.it('Wrong password', { needsSeed: true }, async () => {
+  medplum.it('Wrong password', async () => {
     const res = await login({ email: bob.email, password: 'wrong-password', scope: 'openid' });
     expect(res.status).toBe(400);
     expect(res.body.issue?.[0]?.details?.text).toBe('Email or password is invalid');
   });
 
-  medplum.it('Wrong projectId', { needsSeed: true }, async () => {
+  medplum.it('Wrong projectId', async () => {
     const res = await login({
       clientId: webClient.id,
       projectId: randomUUID(),
@@ -167,26 +169,26 @@ medplum.describe(() => {
     expect(res.body.issue?.[0]?.details?.text).toBe('Invalid projectId');
   });
 
-  medplum.it('Success with custom client', { needsSeed: true }, async () => {
+  medplum.it('Success with custom client', async () => {
     const res = await login({ clientId: webClient.id, email: bob.email, password: bob.password, scope: 'openid' });
     expect(res.status).toBe(200);
     expect(res.body.code).toBeDefined();
   });
 
-  medplum.it('Success default client', { needsSeed: true }, async () => {
+  medplum.it('Success default client', async () => {
     const res = await login({ email: bob.email, password: bob.password, scope: 'openid' });
     expect(res.status).toBe(200);
     expect(res.body.code).toBeDefined();
   });
 
-  medplum.it('Success new project', { needsSeed: true }, async () => {
+  medplum.it('Success new project', async () => {
     const res = await login({ email: bob.email, password: bob.password, scope: 'openid', projectId: 'new' });
     expect(res.status).toBe(200);
     expect(res.body.login).toBeDefined();
     expect(res.body.code).toBeUndefined();
   });
 
-  medplum.it('Login with access policy', { needsSeed: true }, async () => {
+  medplum.it('Login with access policy', async () => {
     const res8 = await login({
       email: member.email,
       password: member.password,
@@ -232,7 +234,7 @@ medplum.describe(() => {
     expect(res11.status).toBe(403);
   });
 
-  medplum.it('Require Google auth', { needsSeed: true }, async () => {
+  medplum.it('Require Google auth', { seedBound: SEED_BOUND.superAdmin }, async () => {
     const res8 = await login({ email: google.email, password: google.password, scope: 'openid offline_access' });
     expect(res8.status).toBe(400);
     expect(res8.body).toMatchObject({
@@ -241,7 +243,7 @@ medplum.describe(() => {
     });
   });
 
-  medplum.it('Case insensitive email', { needsSeed: true }, async () => {
+  medplum.it('Case insensitive email', async () => {
     for (const email of [mixedCase.email, mixedCase.email.toLowerCase()]) {
       const res = await login({
         email,
@@ -255,7 +257,7 @@ medplum.describe(() => {
     }
   });
 
-  medplum.it('No membership', { needsSeed: true }, async () => {
+  medplum.it('No membership', async () => {
     const res = await login({
       email: bob.email,
       password: bob.password,
@@ -269,7 +271,7 @@ medplum.describe(() => {
     expect(res.body.issue?.[0]?.details?.text).toBe('User not found');
   });
 
-  medplum.it('Inactive membership', { needsSeed: true }, async () => {
+  medplum.it('Inactive membership', async () => {
     const res = await login({
       email: inactive.email,
       password: inactive.password,
@@ -285,13 +287,13 @@ medplum.describe(() => {
     expect(res.body.issue?.[0]?.details?.text).toBe('User not found');
   });
 
-  medplum.it('Success with no origin', { needsSeed: true }, async () => {
+  medplum.it('Success with no origin', async () => {
     const res = await login({ clientId: corsClient.id, email: bob.email, password: bob.password, scope: 'openid' });
     expect(res.status).toBe(200);
     expect(res.body.code).toBeDefined();
   });
 
-  medplum.it('Success with matching origin', { needsSeed: true }, async () => {
+  medplum.it('Success with matching origin', async () => {
     const res = await login(
       { clientId: corsClient.id, email: bob.email, password: bob.password, scope: 'openid' },
       { Origin: corsClient.allowedOrigin }
@@ -300,7 +302,7 @@ medplum.describe(() => {
     expect(res.body.code).toBeDefined();
   });
 
-  medplum.it('Failure with unknown origin', { needsSeed: true }, async () => {
+  medplum.it('Failure with unknown origin', async () => {
     const res = await login(
       { clientId: corsClient.id, email: bob.email, password: bob.password, scope: 'openid' },
       { Origin: 'https://unknown.example.com' }

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource, UserConfiguration } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, basic, form, startTarget } from '../contract/target.ts';
-import { bob, buildSeed, PROJECT_ID, SECOND_PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { basic, form, startTarget } from '../contract/target.ts';
+import { bob, buildSeed, PROJECT_ID, provisionedLike, SECOND_PROJECT_ID, webClient } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
@@ -22,11 +23,14 @@ interface Person {
 }
 
 function newPerson(name: string, membershipCount = 1): Person {
-  return {
+  const person = {
     email: `${name}${randomUUID()}@example.com`,
+    password,
     userId: randomUUID(),
     membershipIds: Array.from({ length: membershipCount }, () => randomUUID()),
   };
+  provisionedLike(person, person.membershipIds);
+  return person;
 }
 
 /** Configured menu, default menu, memberships (two active and one inactive here, one in the second project). */
@@ -90,7 +94,7 @@ function extendedSeed(): Bundle {
 
 let target: ContractTarget;
 beforeAll(async () => {
-  target = await startTarget(againstRealMedplum ? {} : { seed: extendedSeed() });
+  target = await startTarget({ seed: extendedSeed() });
 });
 afterAll(() => target.stop());
 
@@ -191,7 +195,7 @@ medplum.describe(() => {
     expect(res.status).toBe(401);
   });
 
-  medplum.it('User configuration', { needsSeed: true }, async () => {
+  medplum.it('User configuration', { seedBound: SEED_BOUND.users }, async () => {
     const token = await signIn(configured.email);
     const res2 = await getMe(`Bearer ${token}`);
     expect(res2.status).toBe(200);
@@ -213,7 +217,7 @@ medplum.describe(() => {
     expect(res6.body.user?.identifier?.[0]).toMatchObject({ system: 'http://example.com', value: '12345' });
   });
 
-  medplum.it('Set default menu', { needsSeed: true }, async () => {
+  medplum.it('Set default menu', async () => {
     const token = await signIn(defaultMenu.email);
     const res2 = await getMe(`Bearer ${token}`);
     expect(res2.status).toBe(200);
@@ -238,13 +242,13 @@ medplum.describe(() => {
     expect(res.body.error).toBeUndefined();
   });
 
-  medplum.it('AccessPolicy.basedOn', { needsSeed: true }, async () => {
+  medplum.it('AccessPolicy.basedOn', async () => {
     const res = await getMe(`Bearer ${await signIn(bob.email)}`);
     expect(res.status).toBe(200);
     expect(res.body.accessPolicy?.basedOn).toMatchObject([{ reference: `AccessPolicy/${bob.policyId}` }]);
   });
 
-  medplum.it('Get user memberships', { needsSeed: true }, async () => {
+  medplum.it('Get user memberships', async () => {
     const res1 = await getMe(`Bearer ${await signIn(single.email)}`);
     expect(res1.status).toBe(200);
     expect(res1.body.security?.memberships).toHaveLength(1);

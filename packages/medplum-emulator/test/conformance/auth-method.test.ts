@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, DomainConfiguration } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, startTarget } from '../contract/target.ts';
+import { startTarget } from '../contract/target.ts';
 import { buildSeed } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
@@ -36,7 +37,7 @@ function extendedSeed(): Bundle {
 
 let target: ContractTarget;
 beforeAll(async () => {
-  target = await startTarget(againstRealMedplum ? {} : { seed: extendedSeed() });
+  target = await startTarget({ seed: extendedSeed() });
 });
 afterAll(() => target.stop());
 
@@ -64,7 +65,7 @@ medplum.describe(() => {
     expect((await method({ email: 'xyz' })).status).toBe(400);
   });
 
-  medplum.it('Domain config', { needsSeed: true }, async () => {
+  medplum.it('Domain config', { seedBound: SEED_BOUND.superAdmin }, async () => {
     const res1 = await method({ email: `alice@${domain}` });
     expect(res1.status).toBe(200);
     expect(res1.body).toEqual({
@@ -79,13 +80,13 @@ medplum.describe(() => {
     expect(res2.body).toEqual({});
   });
 
-  medplum.it('Domain config case sensitivity', { needsSeed: true }, async () => {
+  medplum.it('Domain config case sensitivity', { seedBound: SEED_BOUND.superAdmin }, async () => {
     const res1 = await method({ email: `alice@${caseDomain.toUpperCase()}` });
     expect(res1.status).toBe(200);
     expect(res1.body.authorizeUrl).toBeDefined();
   });
 
-  medplum.it('Domain config authorize url without protocol', { needsSeed: true }, async () => {
+  medplum.it('Domain config authorize url without protocol', { seedBound: SEED_BOUND.superAdmin }, async () => {
     const res1 = await method({ email: `alice@${noProtocolDomain}` });
     expect(res1.status).toBe(400);
 

@@ -31,7 +31,7 @@ async function newUser(body: Record<string, unknown>) {
 const medplum = mirrorOf('packages/server/src/auth/newuser.test.ts', '05b1fcb4a1713eb0168f0d570d1d4cf86f63dffd');
 
 medplum.describe(() => {
-  medplum.it('Register disabled', { needsSeed: true }, async () => {
+  medplum.it('Register disabled', async () => {
     const res = await newUser({
       firstName: 'Alexander',
       lastName: 'Hamilton',

@@ -47,24 +47,24 @@ medplum.describe(() => {
     expect((await preauthorize({ clientId: adminClient.id })).status).toBe(401);
   });
 
-  medplum.it('Requires project admin', { needsSeed: true }, async () => {
+  medplum.it('Requires project admin', async () => {
     const answer = await preauthorize({ clientId: adminClient.id }, { Authorization: `Bearer ${userToken}` });
     expect(answer.status).toBe(403);
   });
 
-  medplum.it('Requires clientId', { needsSeed: true }, async () => {
+  medplum.it('Requires clientId', async () => {
     const answer = await preauthorize({}, asAdmin());
     expect(answer.status).toBe(400);
     expect(issueText(answer.body)).toBe('Client ID is required');
   });
 
-  medplum.it('Requires onBehalfOfMembership', { needsSeed: true }, async () => {
+  medplum.it('Requires onBehalfOfMembership', async () => {
     const answer = await preauthorize({ clientId: adminClient.id }, asAdmin());
     expect(answer.status).toBe(400);
     expect(issueText(answer.body)).toBe('Pre-authorization requires onBehalfOfMembership');
   });
 
-  medplum.it('Client not found', { needsSeed: true }, async () => {
+  medplum.it('Client not found', async () => {
     const answer = await preauthorize({ clientId: randomUUID() }, onBehalfOfAlice());
     expect(answer.status).toBe(404);
     expect(answer.body).toMatchObject({ resourceType: 'OperationOutcome', id: 'not-found' });
@@ -74,14 +74,14 @@ medplum.describe(() => {
     ['Expire time too short', 0],
     ['Expire time too long', 24 * 60 * 60 + 1],
   ] as const) {
-    medplum.it(name, { needsSeed: true }, async () => {
+    medplum.it(name, async () => {
       const answer = await preauthorize({ clientId: adminClient.id, expiresIn }, asAdmin());
       expect(answer.status).toBe(400);
       expect(issueText(answer.body)).toBe('expiresIn must be a positive integer not exceeding 86400 seconds');
     });
   }
 
-  medplum.it('Success', { needsSeed: true }, async () => {
+  medplum.it('Success', async () => {
     const answer = await preauthorize({ clientId: adminClient.id }, onBehalfOfAlice());
     expect(answer.status).toBe(200);
     expect(typeof answer.body.preAuthorizedCode).toBe('string');

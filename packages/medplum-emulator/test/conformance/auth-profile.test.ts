@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Login, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, startTarget } from '../contract/target.ts';
+import { startTarget } from '../contract/target.ts';
 import { alice, aliceSecondMembershipId, bob, buildSeed } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
@@ -36,7 +37,7 @@ function extendedSeed(): Bundle {
 
 let target: ContractTarget;
 beforeAll(async () => {
-  target = await startTarget(againstRealMedplum ? {} : { seed: extendedSeed() });
+  target = await startTarget({ seed: extendedSeed() });
 });
 afterAll(() => target.stop());
 
@@ -56,7 +57,7 @@ async function post(path: string, body: Record<string, unknown>): Promise<{ stat
   return { status: response.status, body: (await response.json()) as AuthBody };
 }
 
-const aliceProfile = `Practitioner/${alice.practitionerId}`;
+const aliceProfile = () => `Practitioner/${alice.practitionerId}`;
 
 async function aliceLogin(): Promise<AuthBody> {
   const res1 = await post('auth/login', { scope: 'openid', email: alice.email, password: alice.password });
@@ -83,46 +84,46 @@ medplum.describe(() => {
   });
 
   medplum.it('Login not found', async () => {
-    const res = await post('auth/profile', { login: randomUUID(), profile: aliceProfile });
+    const res = await post('auth/profile', { login: randomUUID(), profile: aliceProfile() });
     expect(res.status).toBe(404);
     expect(res.body.issue?.[0]?.details?.text).toBe('Not found');
   });
 
-  medplum.it('Login revoked', { needsSeed: true }, async () => {
-    const res2 = await post('auth/profile', { login: revokedLoginId, profile: aliceProfile });
+  medplum.it('Login revoked', { seedBound: SEED_BOUND.login }, async () => {
+    const res2 = await post('auth/profile', { login: revokedLoginId, profile: aliceProfile() });
     expect(res2.status).toBe(400);
     expect(res2.body.issue?.[0]?.details?.text).toBe('Login revoked');
   });
 
-  medplum.it('Login granted', { needsSeed: true }, async () => {
-    const res2 = await post('auth/profile', { login: grantedLoginId, profile: aliceProfile });
+  medplum.it('Login granted', { seedBound: SEED_BOUND.login }, async () => {
+    const res2 = await post('auth/profile', { login: grantedLoginId, profile: aliceProfile() });
     expect(res2.status).toBe(400);
     expect(res2.body.issue?.[0]?.details?.text).toBe('Login granted');
   });
 
-  medplum.it('Login profile already set', { needsSeed: true }, async () => {
-    const res2 = await post('auth/profile', { login: profileSetLoginId, profile: aliceProfile });
+  medplum.it('Login profile already set', { seedBound: SEED_BOUND.login }, async () => {
+    const res2 = await post('auth/profile', { login: profileSetLoginId, profile: aliceProfile() });
     expect(res2.status).toBe(400);
     expect(res2.body.issue?.[0]?.details?.text).toBe('Login profile already set');
   });
 
-  medplum.it('Membership not found', { needsSeed: true }, async () => {
+  medplum.it('Membership not found', { seedBound: SEED_BOUND.secondProject }, async () => {
     const res1 = await aliceLogin();
     const references = res1.memberships?.map((m) => m.profile.reference);
-    expect(references).toEqual([aliceProfile, aliceProfile]);
+    expect(references).toEqual([aliceProfile(), aliceProfile()]);
     const res2 = await post('auth/profile', { login: res1.login, profile: randomUUID() });
     expect(res2.status).toBe(400);
     expect(res2.body.issue?.[0]?.details?.text).toBe('Profile not found');
   });
 
-  medplum.it('Membership for different user', { needsSeed: true }, async () => {
+  medplum.it('Membership for different user', { seedBound: SEED_BOUND.secondProject }, async () => {
     const res1 = await aliceLogin();
     const res2 = await post('auth/profile', { login: res1.login, profile: bob.membershipId });
     expect(res2.status).toBe(400);
     expect(res2.body.issue?.[0]?.details?.text).toBe('Invalid profile');
   });
 
-  medplum.it('Success', { needsSeed: true }, async () => {
+  medplum.it('Success', { seedBound: SEED_BOUND.secondProject }, async () => {
     const res1 = await aliceLogin();
     expect(res1.memberships?.map((m) => m.id).sort()).toEqual([alice.membershipId, aliceSecondMembershipId].sort());
     const res2 = await post('auth/profile', { login: res1.login, profile: res1.memberships?.[0]?.id });

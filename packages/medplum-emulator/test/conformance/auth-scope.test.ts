@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Login, Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, startTarget } from '../contract/target.ts';
+import { startTarget } from '../contract/target.ts';
 import { bob, buildSeed } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
@@ -40,7 +41,7 @@ function extendedSeed(): Bundle {
 
 let target: ContractTarget;
 beforeAll(async () => {
-  target = await startTarget(againstRealMedplum ? {} : { seed: extendedSeed() });
+  target = await startTarget({ seed: extendedSeed() });
 });
 afterAll(() => target.stop());
 
@@ -88,32 +89,32 @@ medplum.describe(() => {
     expect(res.body.issue?.[0]?.details?.text).toBe('Not found');
   });
 
-  medplum.it('Login revoked', { needsSeed: true }, async () => {
+  medplum.it('Login revoked', { seedBound: SEED_BOUND.login }, async () => {
     const res2 = await post('auth/scope', { login: revokedLoginId, scope: 'openid profile' });
     expect(res2.status).toBe(400);
     expect(res2.body.issue?.[0]?.details?.text).toBe('Login revoked');
   });
 
-  medplum.it('Login granted', { needsSeed: true }, async () => {
+  medplum.it('Login granted', { seedBound: SEED_BOUND.login }, async () => {
     const res2 = await post('auth/scope', { login: grantedLoginId, scope: 'openid profile' });
     expect(res2.status).toBe(400);
     expect(res2.body.issue?.[0]?.details?.text).toBe('Login granted');
   });
 
-  medplum.it('Missing membership', { needsSeed: true }, async () => {
+  medplum.it('Missing membership', { seedBound: SEED_BOUND.login }, async () => {
     const res2 = await post('auth/scope', { login: noMembershipLoginId, scope: 'openid profile' });
     expect(res2.status).toBe(400);
     expect(res2.body.issue?.[0]?.details?.text).toBe('Login profile not set');
   });
 
-  medplum.it('Success', { needsSeed: true }, async () => {
+  medplum.it('Success', async () => {
     const res1 = await bobLogin('openid profile');
     const res2 = await post('auth/scope', { login: res1.login, scope: 'openid profile' });
     expect(res2.status).toBe(200);
     expect(res2.body.code).toBeDefined();
   });
 
-  medplum.it('Invalid scope', { needsSeed: true }, async () => {
+  medplum.it('Invalid scope', async () => {
     const res1 = await bobLogin('openid profile');
     const res2 = await post('auth/scope', {
       login: res1.login,
@@ -123,14 +124,14 @@ medplum.describe(() => {
     expect(res2.body.issue?.[0]?.details?.text).toBe('Invalid scope');
   });
 
-  medplum.it('Allow selection of restricted scopes', { needsSeed: true }, async () => {
+  medplum.it('Allow selection of restricted scopes', async () => {
     const res1 = await bobLogin('openid profile patient/Condition.crs');
     const res2 = await post('auth/scope', { login: res1.login, scope: 'openid profile patient/Condition.read' });
     expect(res2.status).toBe(200);
     expect(res2.body.code).toBeDefined();
   });
 
-  medplum.it('Allow selection of more granular scope', { needsSeed: true }, async () => {
+  medplum.it('Allow selection of more granular scope', async () => {
     const res1 = await bobLogin('openid profile patient/Condition.rs');
     const res2 = await post('auth/scope', {
       login: res1.login,
@@ -140,7 +141,7 @@ medplum.describe(() => {
     expect(res2.body.code).toBeDefined();
   });
 
-  medplum.it('Disallow selection of conflicting granular scope', { needsSeed: true }, async () => {
+  medplum.it('Disallow selection of conflicting granular scope', async () => {
     const res1 = await bobLogin('openid profile patient/Condition.rs?encounter=Encounter/1');
     const res2 = await post('auth/scope', {
       login: res1.login,

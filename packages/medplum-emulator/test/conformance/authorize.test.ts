@@ -78,66 +78,66 @@ medplum.describe(() => {
     expect(response.status).toBe(400);
   });
 
-  medplum.it('Wrong redirect', { needsSeed: true }, async () => {
+  medplum.it('Wrong redirect', async () => {
     const response = await authorizeGet(baseParams({ redirect_uri: 'https://example2.com' }));
     expect(response.status).toBe(400);
   });
 
-  medplum.it('Invalid response_type', { needsSeed: true }, async () => {
+  medplum.it('Invalid response_type', async () => {
     const response = await authorizeGet(baseParams({ response_type: 'xyz' }));
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toEqual('unsupported_response_type');
   });
 
-  medplum.it('Unsupported request', { needsSeed: true }, async () => {
+  medplum.it('Unsupported request', async () => {
     const response = await authorizeGet(baseParams({ request: 'unsupported-request' }));
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toEqual('request_not_supported');
   });
 
-  medplum.it('Missing scope', { needsSeed: true }, async () => {
+  medplum.it('Missing scope', async () => {
     const { scope: _scope, ...params } = baseParams();
     const response = await authorizeGet(params);
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toEqual('invalid_request');
   });
 
-  medplum.it('Missing code_challenge_method', { needsSeed: true }, async () => {
+  medplum.it('Missing code_challenge_method', async () => {
     const response = await authorizeGet(baseParams({ code_challenge_method: '' }));
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toEqual('invalid_request');
   });
 
-  medplum.it('Invalid audience', { needsSeed: true }, async () => {
+  medplum.it('Invalid audience', async () => {
     const response = await authorizeGet(baseParams({ aud: 'https://example.com/invalid' }));
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toEqual('invalid_request');
   });
 
-  medplum.it('Malformed audience', { needsSeed: true }, async () => {
+  medplum.it('Malformed audience', async () => {
     const response = await authorizeGet(baseParams({ aud: 'x' }));
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toEqual('invalid_request');
   });
 
-  medplum.it('Server URL audience', { needsSeed: true }, async () => {
+  medplum.it('Server URL audience', async () => {
     const response = await authorizeGet(baseParams({ aud: target.baseUrl.replace(/\/$/, '') }));
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toBeNull();
   });
 
-  medplum.it('FHIR URL audience', { needsSeed: true }, async () => {
+  medplum.it('FHIR URL audience', async () => {
     const response = await authorizeGet(baseParams({ aud: `${target.baseUrl}fhir/R4` }));
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toBeNull();
   });
 
-  medplum.it('Success', { needsSeed: true }, async () => {
+  medplum.it('Success', async () => {
     const response = await authorizeGet(baseParams());
     expect(response.status).toBe(302);
   });
 
-  medplum.it('prompt=none and no existing login', { needsSeed: true }, async () => {
+  medplum.it('prompt=none and no existing login', async () => {
     const response = await authorizeGet(baseParams({ prompt: 'none' }));
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBeDefined();
@@ -145,7 +145,7 @@ medplum.describe(() => {
     expect(location(response).searchParams.get('error')).toBe('login_required');
   });
 
-  medplum.it('prompt=none success', { needsSeed: true }, async () => {
+  medplum.it('prompt=none success', async () => {
     const { cookie } = await signIn();
     const response = await authorizeGet(baseParams({ prompt: 'none' }), cookie);
     expect(response.status).toBe(302);
@@ -153,7 +153,7 @@ medplum.describe(() => {
     expect(location(response).searchParams.get('error')).toBeNull();
   });
 
-  medplum.it('Revoked cookie', { needsSeed: true }, async () => {
+  medplum.it('Revoked cookie', async () => {
     const { tokens, cookie } = await signIn();
     // Medplum revokes the Login directly; over HTTP that is a logout.
     const logout = await fetch(`${target.baseUrl}oauth2/logout`, {
@@ -167,7 +167,7 @@ medplum.describe(() => {
     expect(location(response).searchParams.get('error')).toBe('login_required');
   });
 
-  medplum.it('Using id_token_hint', { needsSeed: true }, async () => {
+  medplum.it('Using id_token_hint', async () => {
     const { tokens } = await signIn();
     const response = await authorizeGet(baseParams({ id_token_hint: tokens.id_token as string }));
     expect(response.status).toBe(302);
@@ -176,13 +176,13 @@ medplum.describe(() => {
     expect(location(response).searchParams.get('code')).not.toBeNull();
   });
 
-  medplum.it('Invalid id_token_hint', { needsSeed: true }, async () => {
+  medplum.it('Invalid id_token_hint', async () => {
     const response = await authorizeGet(baseParams({ id_token_hint: 'invalid.jwt.invalid' }));
     expect(response.status).toBe(302);
     expect(location(response).host).not.toBe(redirectHost);
   });
 
-  medplum.it('Post success', { needsSeed: true }, async () => {
+  medplum.it('Post success', async () => {
     const response = await authorizePost(baseParams());
     expect(response.status).toBe(302);
     expect(location(response).searchParams.get('error')).toBeNull();

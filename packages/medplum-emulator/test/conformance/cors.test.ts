@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
 import { startTarget } from '../contract/target.ts';
 import { mirrorOf } from './mirror.ts';
@@ -61,35 +62,35 @@ cors.describe(() => {
   });
 
   // Medplum allows its own app (`appBaseUrl`); the emulator has no app URL, only `allowedOrigins`.
-  cors.it('Allow appBaseUrl', { needsSeed: true }, async () => {
+  cors.it('Allow appBaseUrl', async () => {
     expectAllowed(await get(target, 'fhir/R4/Patient', APP_ORIGIN), APP_ORIGIN);
   });
 
-  cors.it('Exposes RateLimit header on FHIR requests', { needsSeed: true }, async () => {
+  cors.it('Exposes RateLimit header on FHIR requests', async () => {
     expect(exposedHeaders(await get(target, 'fhir/R4/Patient', APP_ORIGIN))).toContain('RateLimit');
   });
 
-  cors.it('Open', { needsSeed: true }, async () => {
+  cors.it('Open', { seedBound: SEED_BOUND.emulatorOption }, async () => {
     const open = await targetAllowing(['*']);
     expectAllowed(await get(open, 'fhir/R4/Patient', 'https://example.com'), 'https://example.com');
   });
 
-  cors.it('Closed', { needsSeed: true }, async () => {
+  cors.it('Closed', async () => {
     const closed = await targetAllowing([]);
     expectNoCors(await get(closed, 'fhir/R4/Patient', 'https://example.com'));
   });
 
-  cors.it('Allowed origins ', { needsSeed: true }, async () => {
+  cors.it('Allowed origins ', { seedBound: SEED_BOUND.emulatorOption }, async () => {
     const list = await targetAllowing(['https://abc.com', 'https://example.com']);
     expectAllowed(await get(list, 'fhir/R4/Patient', 'https://example.com'), 'https://example.com');
   });
 
-  cors.it('Disallowed origins ', { needsSeed: true }, async () => {
+  cors.it('Disallowed origins ', async () => {
     const list = await targetAllowing(['https://abc.com', 'https://def.com']);
     expectNoCors(await get(list, 'fhir/R4/Patient', 'https://example.com'));
   });
 
-  cors.it('FHIR response includes RateLimit in Access-Control-Expose-Headers', { needsSeed: true }, async () => {
+  cors.it('FHIR response includes RateLimit in Access-Control-Expose-Headers', async () => {
     const response = await get(target, 'fhir/R4/Patient', APP_ORIGIN);
     expect(response.headers.get('access-control-expose-headers')).not.toBeNull();
     expect(exposedHeaders(response)).toContain('RateLimit');
@@ -103,19 +104,13 @@ app.describe(() => {
     expectNoCors(await get(target, '', 'https://blackhat.xyz'));
   });
 
-  app.it(
-    'Preflight max age',
-    {
-      needsSeed: true,
-    },
-    async () => {
-      const response = await fetch(`${target.baseUrl}fhir/R4/Patient`, {
-        method: 'OPTIONS',
-        headers: { Origin: APP_ORIGIN, 'Access-Control-Request-Method': 'GET' },
-      });
-      expect(response.status).toBe(204);
-      expect(response.headers.get('access-control-max-age')).toBe('600');
-      expect(response.headers.get('cache-control')).toBe('no-store, no-cache, must-revalidate');
-    }
-  );
+  app.it('Preflight max age', async () => {
+    const response = await fetch(`${target.baseUrl}fhir/R4/Patient`, {
+      method: 'OPTIONS',
+      headers: { Origin: APP_ORIGIN, 'Access-Control-Request-Method': 'GET' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-max-age')).toBe('600');
+    expect(response.headers.get('cache-control')).toBe('no-store, no-cache, must-revalidate');
+  });
 });

@@ -13,9 +13,10 @@ import type {
   Resource,
 } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, basic, startTarget } from '../contract/target.ts';
-import { alice, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import { basic, startTarget } from '../contract/target.ts';
+import { alice, buildSeed, PROJECT_ID, provisionedClient } from '../fixtures/seed.ts';
 import { passwordTokens, seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
@@ -25,7 +26,7 @@ const routesTest = mirrorOf('packages/server/src/fhir/routes.int.test.ts', '92f1
 const meta = { project: PROJECT_ID };
 
 /** A plain member of the seed project (no policy, not an admin), as `createTestProject` / `addTestUser` make one. */
-function plainClient(seed: Resource[]): { id: string; auth: string; membershipId: string } {
+function plainClient(seed: Resource[]): { clientId: string; auth: string; membershipId: string } {
   const id = randomUUID();
   const secret = randomUUID();
   const membershipId = randomUUID();
@@ -40,7 +41,7 @@ function plainClient(seed: Resource[]): { id: string; auth: string; membershipId
       profile: { reference: `ClientApplication/${id}` },
     }
   );
-  return { id, auth: basic(id, secret), membershipId };
+  return provisionedClient({ clientId: id, secret, membershipId });
 }
 
 const extra: Resource[] = [];
@@ -54,7 +55,7 @@ let practitionerToken: string;
 beforeAll(async () => {
   target = await startTarget({ seed: seedWith(extra) });
   client = basic(target.client.id, target.client.secret);
-  if (!againstRealMedplum) practitionerToken = `Bearer ${(await passwordTokens(target, alice)).access_token}`;
+  practitionerToken = `Bearer ${(await passwordTokens(target, alice)).access_token}`;
 });
 afterAll(() => target.stop());
 
@@ -157,7 +158,7 @@ repoTest.describe(() => {
     expect('profile' in (patient2.json.meta ?? {})).toBe(false);
   });
 
-  repoTest.it('meta.project preserved after attempting to remove it', { needsSeed: true }, async () => {
+  repoTest.it('meta.project preserved after attempting to remove it', async () => {
     const patient1 = await create<Patient>(
       { resourceType: 'Patient', name: [{ given: ['Update1'], family: 'Update1' }] },
       member.auth,
@@ -217,7 +218,7 @@ repoTest.describe(() => {
     expect(patient.meta?.author?.reference).toBe(`ClientApplication/${target.client.id}`);
   });
 
-  repoTest.it('Create Patient as Practitioner with no author', { needsSeed: true }, async () => {
+  repoTest.it('Create Patient as Practitioner with no author', async () => {
     const patient = await create<Patient>(
       { resourceType: 'Patient', name: [{ given: ['Alice'], family: 'Smith' }] },
       practitionerToken,
@@ -226,7 +227,7 @@ repoTest.describe(() => {
     expect(patient.meta?.author?.reference).toBe(`Practitioner/${alice.practitionerId}`);
   });
 
-  repoTest.it('Create Patient as Practitioner on behalf of author', { needsSeed: true }, async () => {
+  repoTest.it('Create Patient as Practitioner on behalf of author', async () => {
     const patient = await create<Patient>(
       {
         resourceType: 'Patient',
@@ -239,7 +240,7 @@ repoTest.describe(() => {
     expect(patient.meta?.author?.reference).toBe(`Practitioner/${alice.practitionerId}`);
   });
 
-  repoTest.it('Create resource with account', { needsSeed: true }, async () => {
+  repoTest.it('Create resource with account', async () => {
     const account = `Organization/${randomUUID()}`;
     const patient = await create<Patient>(
       {
@@ -691,42 +692,46 @@ routesTest.describe(() => {
     expect(answer.json.entry?.length).toBeGreaterThan(0);
   });
 
-  routesTest.it('Search multiple resource types with _type [writer]', { needsSeed: true }, async () => {
-    // A project with no Patients or Observations of its own yet, as `createTestProject` makes.
-    const seed = buildSeed();
-    seed.entry = seed.entry?.filter((entry) => entry.resource?.resourceType !== 'Patient');
-    const fresh = await startTarget({ seed });
-    try {
-      const auth = basic(fresh.client.id, fresh.client.secret);
-      const post = async (resource: Resource) => {
-        const response = await fetch(`${fresh.baseUrl}fhir/R4/${resource.resourceType}`, {
-          method: 'POST',
-          headers: { Authorization: auth, 'Content-Type': 'application/json' },
-          body: JSON.stringify(resource),
+  routesTest.it(
+    'Search multiple resource types with _type [writer]',
+    { seedBound: SEED_BOUND.ownProject },
+    async () => {
+      // A project with no Patients or Observations of its own yet, as `createTestProject` makes.
+      const seed = buildSeed();
+      seed.entry = seed.entry?.filter((entry) => entry.resource?.resourceType !== 'Patient');
+      const fresh = await startTarget({ seed });
+      try {
+        const auth = basic(fresh.client.id, fresh.client.secret);
+        const post = async (resource: Resource) => {
+          const response = await fetch(`${fresh.baseUrl}fhir/R4/${resource.resourceType}`, {
+            method: 'POST',
+            headers: { Authorization: auth, 'Content-Type': 'application/json' },
+            body: JSON.stringify(resource),
+          });
+          expect(response.status).toBe(201);
+          return (await response.json()) as Resource;
+        };
+        const patient = await post({ resourceType: 'Patient' });
+        const observation = await post({
+          resourceType: 'Observation',
+          status: 'final',
+          code: { text: 'test' },
+          subject: { reference: `Patient/${patient.id}` },
         });
-        expect(response.status).toBe(201);
-        return (await response.json()) as Resource;
-      };
-      const patient = await post({ resourceType: 'Patient' });
-      const observation = await post({
-        resourceType: 'Observation',
-        status: 'final',
-        code: { text: 'test' },
-        subject: { reference: `Patient/${patient.id}` },
-      });
-      for (const path of ['fhir/R4?_type=Patient,Observation', 'fhir/R4/?_type=Patient,Observation']) {
-        const response = await fetch(`${fresh.baseUrl}${path}`, { headers: { Authorization: auth } });
-        expect(response.status).toBe(200);
-        const bundle = (await response.json()) as Bundle;
-        expect(bundle.entry).toHaveLength(2);
-        const found = (bundle.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
-        expect(found).toContain(`Patient/${patient.id}`);
-        expect(found).toContain(`Observation/${observation.id}`);
+        for (const path of ['fhir/R4?_type=Patient,Observation', 'fhir/R4/?_type=Patient,Observation']) {
+          const response = await fetch(`${fresh.baseUrl}${path}`, { headers: { Authorization: auth } });
+          expect(response.status).toBe(200);
+          const bundle = (await response.json()) as Bundle;
+          expect(bundle.entry).toHaveLength(2);
+          const found = (bundle.entry ?? []).map((e) => `${e.resource?.resourceType}/${e.resource?.id}`);
+          expect(found).toContain(`Patient/${patient.id}`);
+          expect(found).toContain(`Observation/${observation.id}`);
+        }
+      } finally {
+        await fresh.stop();
       }
-    } finally {
-      await fresh.stop();
     }
-  });
+  );
 
   routesTest.it('Search invalid resource', async () => {
     expect((await request('GET', 'Patientx')).status).toBe(400);
@@ -738,7 +743,7 @@ routesTest.describe(() => {
     expect(issue(answer)?.details?.text).toBe('Unknown search parameter: basedOn');
   });
 
-  routesTest.it('ProjectMembership with null access policy', { needsSeed: true }, async () => {
+  routesTest.it('ProjectMembership with null access policy', async () => {
     // The seed's admin client reads a plain member's membership; the member itself may neither read nor change it.
     const read = await request<ProjectMembership>('GET', `ProjectMembership/${otherMember.membershipId}`);
     expect(read.status).toBe(200);
@@ -753,7 +758,7 @@ routesTest.describe(() => {
     expect(write.status).toBe(403);
   });
 
-  routesTest.it('Set accounts on create', { needsSeed: true }, async () => {
+  routesTest.it('Set accounts on create', async () => {
     const account = await create<Organization>({ resourceType: 'Organization' }, member.auth);
     const answer = await request<Questionnaire>('POST', 'Questionnaire', {
       auth: member.auth,

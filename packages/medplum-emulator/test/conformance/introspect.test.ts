@@ -33,7 +33,7 @@ function introspect(body: Record<string, unknown>, accessToken?: string): Promis
 const medplum = mirrorOf('packages/server/src/oauth/introspect.test.ts', '0207f46a8f63e111e02c864001cb704d13250d64');
 
 medplum.describe(() => {
-  medplum.it('Token introspection', { needsSeed: true }, async () => {
+  medplum.it('Token introspection', async () => {
     const { access_token } = await signIn();
     const response = await introspect({ token: access_token }, access_token);
     expect(response.status).toBe(200);
@@ -43,7 +43,7 @@ medplum.describe(() => {
     expect(result.sub).toBeDefined();
   });
 
-  medplum.it('Token introspection rejects ID tokens', { needsSeed: true }, async () => {
+  medplum.it('Token introspection rejects ID tokens', async () => {
     const tokens = await signIn('openid profile email phone address', bob);
     expect(tokens.id_token).toBeDefined();
     const response = await introspect({ token: tokens.id_token }, tokens.access_token);
@@ -51,13 +51,13 @@ medplum.describe(() => {
     expect(await response.json()).toStrictEqual({ active: false });
   });
 
-  medplum.it('Introspection requires authentication', { needsSeed: true }, async () => {
+  medplum.it('Introspection requires authentication', async () => {
     const { access_token } = await signIn();
     const response = await introspect({ token: access_token });
     expect(response.status).toBe(401);
   });
 
-  medplum.it('Token introspection on rotated refresh token', { needsSeed: true }, async () => {
+  medplum.it('Token introspection on rotated refresh token', async () => {
     const first = await signIn('openid offline_access', bob);
     expect(first.refresh_token).toBeDefined();
     const refreshed = await fetch(
@@ -77,7 +77,7 @@ medplum.describe(() => {
     expect(((await current.json()) as { active: boolean }).active).toEqual(true);
   });
 
-  medplum.it('Token introspection on revoked token', { needsSeed: true }, async () => {
+  medplum.it('Token introspection on revoked token', async () => {
     const { access_token } = await signIn();
     const logout = await fetch(`${target.baseUrl}oauth2/logout`, {
       method: 'POST',
@@ -90,7 +90,7 @@ medplum.describe(() => {
     expect(await response.json()).toStrictEqual({ active: false });
   });
 
-  medplum.it('Token parameter required', { needsSeed: true }, async () => {
+  medplum.it('Token parameter required', async () => {
     const { access_token } = await signIn();
     const response = await introspect({}, access_token);
     expect(response.status).toBe(400);

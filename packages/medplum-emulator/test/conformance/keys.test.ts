@@ -82,7 +82,7 @@ medplum.describe(() => {
     ['Generate access token', 'access_token'],
     ['Generate refresh token', 'refresh_token'],
   ] as const) {
-    medplum.it(name, { needsSeed: true }, async () => {
+    medplum.it(name, async () => {
       const tokens = await tokensFor('openid offline_access');
       const claims = await verify(tokens[field] as string);
       expect(claims.jti).toBeDefined();
@@ -90,7 +90,7 @@ medplum.describe(() => {
     });
   }
 
-  medplum.it('Tokens include NotBefore claim', { needsSeed: true }, async () => {
+  medplum.it('Tokens include NotBefore claim', async () => {
     const currentTime = Math.floor(Date.now() / 1000);
     const tokens = await tokensFor('openid offline_access');
     const access = await verify(tokens.access_token as string);
@@ -101,7 +101,7 @@ medplum.describe(() => {
     expect(typeof (await verify(tokens.refresh_token as string)).nbf).toBe('number');
   });
 
-  medplum.it('Get signing key by algorithm', { needsSeed: true }, async () => {
+  medplum.it('Get signing key by algorithm', async () => {
     const tokens = await tokensFor('openid');
     const header = decodeProtectedHeader(tokens.access_token as string);
     expect(header.alg).toBe('ES384');
@@ -111,28 +111,28 @@ medplum.describe(() => {
     expect(jwks.keys.find((key) => key.kid === header.kid)?.alg).toBe('ES384');
   });
 
-  medplum.it('Generate access token with email', { needsSeed: true }, async () => {
+  medplum.it('Generate access token with email', async () => {
     const tokens = await tokensFor('openid profile email');
     const claims = await verify(tokens.access_token as string);
     expect(typeof claims.login_id).toBe('string');
     expect(claims.email).toBe(bob.email);
   });
 
-  medplum.it('Generate access token without email', { needsSeed: true }, async () => {
+  medplum.it('Generate access token without email', async () => {
     const tokens = await tokensFor('openid profile');
     const claims = await verify(tokens.access_token as string);
     expect(typeof claims.login_id).toBe('string');
     expect(claims.email).toBeUndefined();
   });
 
-  medplum.it('Generate ID token with email', { needsSeed: true }, async () => {
+  medplum.it('Generate ID token with email', async () => {
     const tokens = await tokensFor('openid profile email');
     const claims = await verify(tokens.id_token as string);
     expect(typeof claims.login_id).toBe('string');
     expect(claims.email).toBe(bob.email);
   });
 
-  medplum.it('Generate ID token without email', { needsSeed: true }, async () => {
+  medplum.it('Generate ID token without email', async () => {
     const tokens = await tokensFor('openid profile');
     const claims = await verify(tokens.id_token as string);
     expect(typeof claims.login_id).toBe('string');

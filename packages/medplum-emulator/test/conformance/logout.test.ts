@@ -34,7 +34,7 @@ medplum.describe(() => {
   });
 
   // Medplum registers a new user and project for this case; the emulator signs in a seeded user instead.
-  medplum.it('Success', { needsSeed: true }, async () => {
+  medplum.it('Success', async () => {
     const { access_token } = await passwordTokens(target, {
       email: bob.email,
       password: bob.password,

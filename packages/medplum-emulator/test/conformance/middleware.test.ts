@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, ClientApplication, Login, ProjectMembership, Resource } from '@medplum/fhirtypes';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
-import { againstRealMedplum, basic, NEEDS_SEED, startTarget } from '../contract/target.ts';
-import { adminClient, alice, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import { basic, startTarget } from '../contract/target.ts';
+import { adminClient, alice, buildSeed, PROJECT_ID, provisionedLike } from '../fixtures/seed.ts';
 import { passwordTokens, seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
@@ -16,6 +17,7 @@ const { privateKey } = await generateKeyPair('ES384', { extractable: true });
 const orphanClient = { id: randomUUID(), secret: 'orphan-client-secret-0123456789' };
 const inactiveMemberClient = { id: randomUUID(), secret: 'inactive-member-secret-0123456789' };
 const offClient = { id: randomUUID(), secret: 'off-client-secret-0123456789' };
+provisionedLike(orphanClient, inactiveMemberClient, offClient);
 const revokedLoginId = randomUUID();
 const validLoginId = randomUUID();
 
@@ -78,7 +80,7 @@ async function extendedSeed(): Promise<Bundle> {
 
 let target: ContractTarget;
 beforeAll(async () => {
-  target = await startTarget(againstRealMedplum ? {} : { seed: await extendedSeed() });
+  target = await startTarget({ seed: await extendedSeed() });
 });
 afterAll(() => target.stop());
 
@@ -130,14 +132,14 @@ const medplum = mirrorOf(
 );
 
 medplum.describe(() => {
-  medplum.it('Login not found', { needsSeed: true }, async () => {
+  medplum.it('Login not found', { seedBound: SEED_BOUND.login }, async () => {
     // Control: a token minted the same way for an existing login is accepted, so the 401 below is about the login.
     expect((await patients(`Bearer ${await accessToken(validLoginId, adminClient.id)}`)).status).toBe(200);
     const response = await patients(`Bearer ${await accessToken(randomUUID(), offClient.id)}`);
     expect(response.status).toBe(401);
   });
 
-  medplum.it('Login revoked', { needsSeed: true }, async () => {
+  medplum.it('Login revoked', async () => {
     const response = await patients(`Bearer ${await accessToken(revokedLoginId, offClient.id)}`);
     expect(response.status).toBe(401);
   });
@@ -212,11 +214,11 @@ medplum.describe(() => {
     expect(body.meta?.project).toBeDefined();
   });
 
-  medplum.it('Basic auth without project membership', { needsSeed: true }, async () => {
+  medplum.it('Basic auth without project membership', async () => {
     expect((await patients(basic(orphanClient.id, orphanClient.secret))).status).toBe(401);
   });
 
-  medplum.it('Basic auth with inactive project membership', { needsSeed: true }, async () => {
+  medplum.it('Basic auth with inactive project membership', async () => {
     expect((await patients(basic(inactiveMemberClient.id, inactiveMemberClient.secret))).status).toBe(401);
   });
 });
@@ -225,40 +227,36 @@ medplum.describe(() => {
  * Cases of a newer revision of the same Medplum test file, seen in the public-code index without a commit id (so they
  * cannot go through mirrorOf). Same names as there.
  */
-describe.skipIf(againstRealMedplum)(
-  `packages/server/src/oauth/middleware.test.ts@newer-revision (the index kept no commit; skipped against a real Medplum: ${NEEDS_SEED})`,
-  () => {
-    const userTokens = (scope: string) =>
-      passwordTokens(target, { email: alice.email, password: alice.password, scope });
+describe(`packages/server/src/oauth/middleware.test.ts@newer-revision (the index kept no commit)`, () => {
+  const userTokens = (scope: string) => passwordTokens(target, { email: alice.email, password: alice.password, scope });
 
-    it('mirrors "ID token rejected as access token"', async () => {
-      const tokens = await userTokens('openid');
-      expect((await patients(`Bearer ${tokens.access_token}`)).status).toBe(200);
-      expect((await patients(`Bearer ${tokens.id_token}`)).status).toBe(401);
-    });
+  it('mirrors "ID token rejected as access token"', async () => {
+    const tokens = await userTokens('openid');
+    expect((await patients(`Bearer ${tokens.access_token}`)).status).toBe(200);
+    expect((await patients(`Bearer ${tokens.id_token}`)).status).toBe(401);
+  });
 
-    it('mirrors "Refresh token rejected as access token"', async () => {
-      const tokens = await userTokens('openid offline_access');
-      expect(tokens.refresh_token).toBeDefined();
-      expect((await patients(`Bearer ${tokens.refresh_token}`)).status).toBe(401);
-    });
+  it('mirrors "Refresh token rejected as access token"', async () => {
+    const tokens = await userTokens('openid offline_access');
+    expect(tokens.refresh_token).toBeDefined();
+    expect((await patients(`Bearer ${tokens.refresh_token}`)).status).toBe(401);
+  });
 
-    it('mirrors "Basic auth with inactive client status"', async () => {
-      const authorization = basic(offClient.id, offClient.secret);
-      expect((await patients(authorization)).status).toBe(200);
-      const admin = basic(target.client.id, target.client.secret);
-      const current = (await (
-        await fetch(`${target.baseUrl}fhir/R4/ClientApplication/${offClient.id}`, { headers: { Authorization: admin } })
-      ).json()) as ClientApplication;
-      for (const status of ['off', 'error'] as const) {
-        const update = await fetch(`${target.baseUrl}fhir/R4/ClientApplication/${offClient.id}`, {
-          method: 'PUT',
-          headers: { Authorization: admin, 'Content-Type': 'application/fhir+json' },
-          body: JSON.stringify({ ...current, status }),
-        });
-        expect(update.status).toBe(200);
-        expect((await patients(authorization)).status).toBe(401);
-      }
-    });
-  }
-);
+  it('mirrors "Basic auth with inactive client status"', async () => {
+    const authorization = basic(offClient.id, offClient.secret);
+    expect((await patients(authorization)).status).toBe(200);
+    const admin = basic(target.client.id, target.client.secret);
+    const current = (await (
+      await fetch(`${target.baseUrl}fhir/R4/ClientApplication/${offClient.id}`, { headers: { Authorization: admin } })
+    ).json()) as ClientApplication;
+    for (const status of ['off', 'error'] as const) {
+      const update = await fetch(`${target.baseUrl}fhir/R4/ClientApplication/${offClient.id}`, {
+        method: 'PUT',
+        headers: { Authorization: admin, 'Content-Type': 'application/fhir+json' },
+        body: JSON.stringify({ ...current, status }),
+      });
+      expect(update.status).toBe(200);
+      expect((await patients(authorization)).status).toBe(401);
+    }
+  });
+});

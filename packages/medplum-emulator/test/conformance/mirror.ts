@@ -1,4 +1,5 @@
 import { describe, it } from 'vitest';
+import { type SeedBoundReason, seedBoundName } from '../contract/seed-bound-reasons.ts';
 import { againstRealMedplum } from '../contract/target.ts';
 
 /**
@@ -11,16 +12,17 @@ import { againstRealMedplum } from '../contract/target.ts';
  *   const medplum = mirrorOf('packages/server/src/oauth/token.test.ts', '5989784468…');
  *   medplum.describe(() => {
  *     medplum.it('Token for client credentials success', async () => { … });
- *     medplum.it('Refresh token rotation', { needsSeed: true }, async () => { … });
+ *     medplum.it('Login revoked', { seedBound: SEED_BOUND.login }, async () => { … });
  *   });
  *
  * Test names read `<Medplum test file>@<commit> › mirrors "<Medplum test name>"`, so a report names what each case
- * follows. `needsSeed` cases run only against the emulator (they need test/fixtures/seed.ts); against a real Medplum
- * they are skipped with that reason in their name.
+ * follows. Against a real Medplum every case provisions its seed through the project's admin API (see
+ * ../contract/target.ts); a `seedBound` case needs what no project admin can create and is skipped there, its reason
+ * in its name.
  */
 export interface MirrorOptions {
-  /** The case needs the fixture's users, clients or policies, or an emulator option: skipped against a real Medplum. */
-  needsSeed?: boolean;
+  /** Why the case cannot provision what it needs on a real Medplum: it is skipped there with this reason. */
+  seedBound?: SeedBoundReason;
   /**
    * Work in progress only (none may stay on main): the emulator is known to deviate here, the fix is pending in a file
    * the author of the case does not own. The case runs as `it.fails`, so it turns red the moment the fix lands.
@@ -48,8 +50,8 @@ export function mirrorOf(file: string, commit: string): MedplumTestFile {
       const options = typeof optionsOrBody === 'function' ? {} : optionsOrBody;
       const body = typeof optionsOrBody === 'function' ? optionsOrBody : (maybeBody as TestBody);
       const name = `mirrors "${medplumTestName}"`;
-      if (options.needsSeed && againstRealMedplum) {
-        it.skip(`${name} (skipped: needs the seed of test/fixtures/seed.ts)`, body);
+      if (options.seedBound && againstRealMedplum) {
+        it.skip(seedBoundName(name, options.seedBound), body);
       } else if (options.knownDeviation) {
         it.fails(`${name} (known deviation: ${options.knownDeviation})`, body);
       } else {

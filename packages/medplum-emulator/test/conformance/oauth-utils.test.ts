@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
 import { decodePayload, form, startTarget } from '../contract/target.ts';
-import { adminClient, bob, buildSeed, PROJECT_ID, webClient } from '../fixtures/seed.ts';
+import { adminClient, bob, buildSeed, PROJECT_ID, provisionedLike, webClient } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import type { MirrorOptions } from './mirror.ts';
 import { mirrorOf } from './mirror.ts';
@@ -28,6 +29,7 @@ const rita = { userId: id(10), email: 'rita@example.com', password: 'rita-pw-123
 /** A User without an email address, signed in through token exchange by subject. */
 const noEmail = { userId: id(20), profileId: id(21), membershipId: id(22), externalId: 'no-email-subject' };
 const subjectClient = { id: id(30) };
+provisionedLike(quinn, rita, noEmail, subjectClient);
 
 function user(userId: string, email: string | undefined, password?: string): Resource {
   return {
@@ -126,13 +128,13 @@ async function token(fields: Record<string, string>): Promise<Answer> {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-const bobLogin = { email: bob.email, password: bob.password };
+const bobLogin = () => ({ email: bob.email, password: bob.password });
 type Issue = { severity?: string; details?: { text?: string }; expression?: string[] };
 const firstIssue = (answer: Answer) => (answer.body.issue as Issue[] | undefined)?.[0];
 
 /** Bob signs in with `scope` and a plain PKCE challenge; the code exchange answers his tokens. */
 async function bobTokens(scope: string): Promise<Record<string, string>> {
-  const signedIn = await login({ ...bobLogin, scope, codeChallenge: 'xyz', codeChallengeMethod: 'plain' });
+  const signedIn = await login({ ...bobLogin(), scope, codeChallenge: 'xyz', codeChallengeMethod: 'plain' });
   expect(signedIn.status).toBe(200);
   const tokens = await token({
     grant_type: 'authorization_code',
@@ -175,37 +177,33 @@ const shared: Case[] = [
   },
   {
     name: 'Login successfully',
-    options: { needsSeed: true },
     run: async () => {
-      const answer = await login({ ...bobLogin, clientId: adminClient.id, scope: 'openid', nonce: 'nonce' });
+      const answer = await login({ ...bobLogin(), clientId: adminClient.id, scope: 'openid', nonce: 'nonce' });
       expect(answer.status).toBe(200);
       expect(answer.body.login).toBeDefined();
     },
   },
   {
     name: 'Missing codeChallengeMethod',
-    options: { needsSeed: true },
     run: async () => {
-      const answer = await login({ ...bobLogin, scope: 'openid', codeChallenge: 'xyz' });
+      const answer = await login({ ...bobLogin(), scope: 'openid', codeChallenge: 'xyz' });
       expect(answer.status).toBe(400);
       expect(firstIssue(answer)?.expression?.[0]).toBe('code_challenge_method');
     },
   },
   {
     name: 'Missing codeChallenge',
-    options: { needsSeed: true },
     run: async () => {
-      const answer = await login({ ...bobLogin, clientId: webClient.id, codeChallengeMethod: 'plain' });
+      const answer = await login({ ...bobLogin(), clientId: webClient.id, codeChallengeMethod: 'plain' });
       expect(answer.status).toBe(400);
       expect(firstIssue(answer)?.expression?.[0]).toBe('code_challenge');
     },
   },
   {
     name: 'Invalid codeChallengeMethod',
-    options: { needsSeed: true },
     run: async () => {
       const answer = await login({
-        ...bobLogin,
+        ...bobLogin(),
         clientId: webClient.id,
         codeChallenge: 'xyz',
         codeChallengeMethod: 'xyz',
@@ -217,10 +215,9 @@ const shared: Case[] = [
   ...(['plain', 'S256'] as const).map(
     (method): Case => ({
       name: method === 'plain' ? 'Plain text code challenge method' : 'S256 code challenge method',
-      options: { needsSeed: true },
       run: async () => {
         const answer = await login({
-          ...bobLogin,
+          ...bobLogin(),
           clientId: webClient.id,
           codeChallenge: 'xyz',
           codeChallengeMethod: method,
@@ -231,9 +228,8 @@ const shared: Case[] = [
   ),
   {
     name: 'Client application PKCE optional',
-    options: { needsSeed: true },
     run: async () => {
-      const answer = await login({ ...bobLogin, clientId: adminClient.id, scope: 'openid', nonce: 'nonce' });
+      const answer = await login({ ...bobLogin(), clientId: adminClient.id, scope: 'openid', nonce: 'nonce' });
       expect(answer.status).toBe(200);
     },
   },
@@ -242,7 +238,7 @@ const shared: Case[] = [
 const newerOnly: Case[] = [
   {
     name: 'getMembershipsForLogin excludes inactive memberships',
-    options: { needsSeed: true },
+    options: { seedBound: SEED_BOUND.users },
     run: async () => {
       const answer = await login({
         email: quinn.email,
@@ -266,7 +262,6 @@ const newerOnly: Case[] = [
   },
   {
     name: 'getMembershipsForLogin includes memberships without active field',
-    options: { needsSeed: true },
     run: async () => {
       const answer = await login({ email: rita.email, password: rita.password });
       expect(answer.status).toBe(200);
@@ -275,7 +270,6 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Access token includes email when email scope is requested for User',
-    options: { needsSeed: true },
     run: async () => {
       const tokens = await bobTokens('openid profile email');
       const access = decodePayload(tokens.access_token as string);
@@ -287,7 +281,6 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Access token does not include email when email scope is not requested',
-    options: { needsSeed: true },
     run: async () => {
       const tokens = await bobTokens('openid profile');
       const access = decodePayload(tokens.access_token as string);
@@ -316,7 +309,7 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Access token does not include email when user has no email address',
-    options: { needsSeed: true },
+    options: { seedBound: SEED_BOUND.users },
     run: async () => {
       const tokens = await token({
         grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',

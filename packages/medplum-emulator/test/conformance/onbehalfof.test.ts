@@ -3,7 +3,7 @@ import type { AccessPolicy, OperationOutcome, Patient, Resource } from '@medplum
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { ContractTarget } from '../contract/target.ts';
 import { basic, startTarget } from '../contract/target.ts';
-import { adminClient, PROJECT_ID, SECOND_PROJECT_ID } from '../fixtures/seed.ts';
+import { adminClient, PROJECT_ID, provisionedClient, provisionedLike, SECOND_PROJECT_ID } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
@@ -34,14 +34,16 @@ function accountMember(extra: Resource[]): { profile: string; account: string } 
       accessPolicy: { reference: `AccessPolicy/${policyId}` },
     }
   );
-  return { profile: `Practitioner/${practitionerId}`, account };
+  const member = { profile: `Practitioner/${practitionerId}`, account };
+  provisionedLike(member);
+  return member;
 }
 
 function confidentialClient(
   extra: Resource[],
   projectId: string,
   admin: boolean
-): { id: string; secret: string; auth: string } {
+): { clientId: string; secret: string; auth: string } {
   const id = randomUUID();
   const secret = randomUUID();
   const meta = { project: projectId };
@@ -57,7 +59,7 @@ function confidentialClient(
       admin,
     }
   );
-  return { id, secret, auth: basic(id, secret) };
+  return provisionedClient({ clientId: id, secret });
 }
 
 const extra: Resource[] = [];
@@ -164,31 +166,31 @@ function expectAuthenticationError(answer: Answer): void {
 }
 
 medplum.describe(() => {
-  medplum.it('Set meta onBehalfOf with basic auth', { needsSeed: true }, async () => {
+  medplum.it('Set meta onBehalfOf with basic auth', async () => {
     await twoMembersScenario(basic(adminClient.id, adminClient.secret));
   });
 
-  medplum.it('Set meta onBehalfOf with client credentials', { needsSeed: true }, async () => {
+  medplum.it('Set meta onBehalfOf with client credentials', async () => {
     await twoMembersScenario(await bearerToken());
   });
 
-  medplum.it('Forbidden for non-admin', { needsSeed: true }, async () => {
+  medplum.it('Forbidden for non-admin', async () => {
     const answer = await call(nonAdminClient.auth, 'POST', 'Patient', plainMember.profile, { resourceType: 'Patient' });
     expectAuthenticationError(answer);
   });
 
-  medplum.it('Forbidden for cross project', { needsSeed: true }, async () => {
+  medplum.it('Forbidden for cross project', async () => {
     const answer = await call(
       basic(adminClient.id, adminClient.secret),
       'POST',
       'Patient',
-      `ClientApplication/${otherProjectAdmin.id}`,
+      `ClientApplication/${otherProjectAdmin.clientId}`,
       { resourceType: 'Patient' }
     );
     expectAuthenticationError(answer);
   });
 
-  medplum.it('Consistent meta.account behavior', { needsSeed: true }, async () => {
+  medplum.it('Consistent meta.account behavior', async () => {
     const authorization = basic(adminClient.id, adminClient.secret);
     const { profile, account } = accountOnlyMember;
     const bodies: Patient[] = [

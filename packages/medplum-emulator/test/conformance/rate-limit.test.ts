@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
 import { startTarget } from '../contract/target.ts';
 import { alice } from '../fixtures/seed.ts';
@@ -30,7 +31,7 @@ const app = mirrorOf('packages/server/src/app.int.test.ts', '0539b9266e1e26ec18d
 app.describe(() => {
   // Medplum's test reads the address from its request log; here it is observed through the rate limiter, which keys
   // its windows on the same `req.ip` (trust proxy 1: the last X-Forwarded-For entry).
-  app.it('X-Forwarded-For spoofing', { needsSeed: true }, async () => {
+  app.it('X-Forwarded-For spoofing', { seedBound: SEED_BOUND.emulatorOption }, async () => {
     expect((await authMethod('1.1.1.1, 2.2.2.2')).status).toBe(200);
     // Same last hop, another first one: the same client, whose one request a minute is used up.
     expect((await authMethod('9.9.9.9, 2.2.2.2')).status).toBe(429);
@@ -39,20 +40,14 @@ app.describe(() => {
   });
 
   // Medplum's test sets `defaultRateLimit = 1` and calls `GET /api/` twice.
-  app.it(
-    'Server rate limit',
-    {
-      needsSeed: true,
-    },
-    async () => {
-      // `rateLimit` (general requests per minute) is the option the fix adds; unknown to startEmulator until then.
-      const limited = await startTarget({ authRateLimit: 1, rateLimit: 1 });
-      try {
-        expect((await fetch(`${limited.baseUrl}api/`)).status).toBe(200);
-        expect((await fetch(`${limited.baseUrl}api/`)).status).toBe(429);
-      } finally {
-        await limited.stop();
-      }
+  app.it('Server rate limit', { seedBound: SEED_BOUND.emulatorOption }, async () => {
+    // `rateLimit` (general requests per minute) is the option the fix adds; unknown to startEmulator until then.
+    const limited = await startTarget({ authRateLimit: 1, rateLimit: 1 });
+    try {
+      expect((await fetch(`${limited.baseUrl}api/`)).status).toBe(200);
+      expect((await fetch(`${limited.baseUrl}api/`)).status).toBe(429);
+    } finally {
+      await limited.stop();
     }
-  );
+  });
 });

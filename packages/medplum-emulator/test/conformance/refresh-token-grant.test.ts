@@ -72,14 +72,14 @@ const invalidRefreshToken = { error: 'invalid_request', error_description: 'Inva
 const tokenRevoked = { error: 'invalid_grant', error_description: 'Token revoked' };
 
 medplum.describe(() => {
-  medplum.it('Rejects a refresh token signed with "alg": "none"', { needsSeed: true }, async () => {
+  medplum.it('Rejects a refresh token signed with "alg": "none"', async () => {
     const tokens = await getTokens();
     const payload = tokens.refresh_token?.split('.')[1];
     const res = await refresh(`${base64url({ alg: 'none', typ: 'JWT' })}.${payload}.`);
     expect(res).toEqual({ status: 400, body: invalidRefreshToken });
   });
 
-  medplum.it('Rejects a refresh token re-signed with HS256', { needsSeed: true }, async () => {
+  medplum.it('Rejects a refresh token re-signed with HS256', async () => {
     const tokens = await getTokens();
     const [originalHeader, payload] = (tokens.refresh_token as string).split('.');
     const { kid } = JSON.parse(Buffer.from(originalHeader as string, 'base64url').toString()) as { kid: string };
@@ -89,7 +89,7 @@ medplum.describe(() => {
     expect(res).toEqual({ status: 400, body: invalidRefreshToken });
   });
 
-  medplum.it('Rejects a refresh token with a tampered payload', { needsSeed: true }, async () => {
+  medplum.it('Rejects a refresh token with a tampered payload', async () => {
     const tokens = await getTokens();
     const [header, , signature] = (tokens.refresh_token as string).split('.');
     const tampered = base64url({ ...decodePayload(tokens.refresh_token as string), login_id: randomUUID() });
@@ -97,41 +97,37 @@ medplum.describe(() => {
     expect(res).toEqual({ status: 400, body: invalidRefreshToken });
   });
 
-  medplum.it('Rejects an access token presented as a refresh token', { needsSeed: true }, async () => {
+  medplum.it('Rejects an access token presented as a refresh token', async () => {
     const tokens = await getTokens();
     expect(await refresh(tokens.access_token as string)).toEqual({ status: 400, body: invalidRefreshToken });
   });
 
-  medplum.it('Rejects an ID token presented as a refresh token', { needsSeed: true }, async () => {
+  medplum.it('Rejects an ID token presented as a refresh token', async () => {
     const tokens = await getTokens();
     expect(await refresh(tokens.id_token as string)).toEqual({ status: 400, body: invalidRefreshToken });
   });
 
-  medplum.it('Rejects a refresh token presented as a bearer access token', { needsSeed: true }, async () => {
+  medplum.it('Rejects a refresh token presented as a bearer access token', async () => {
     const tokens = await getTokens();
     expect(await searchPatients(tokens.refresh_token as string)).toBe(401);
   });
 
-  medplum.it(
-    'Replaying a rotated refresh token revokes the login and its access tokens',
-    { needsSeed: true },
-    async () => {
-      const tokens = await getTokens();
-      const rotated = await refresh(tokens.refresh_token as string);
-      expect(rotated.status).toBe(200);
-      expect(rotated.body.refresh_token).toBeDefined();
-      expect(rotated.body.refresh_token).not.toBe(tokens.refresh_token);
-      expect(await searchPatients(rotated.body.access_token as string)).toBe(200);
+  medplum.it('Replaying a rotated refresh token revokes the login and its access tokens', async () => {
+    const tokens = await getTokens();
+    const rotated = await refresh(tokens.refresh_token as string);
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.refresh_token).toBeDefined();
+    expect(rotated.body.refresh_token).not.toBe(tokens.refresh_token);
+    expect(await searchPatients(rotated.body.access_token as string)).toBe(200);
 
-      // Medplum's test moves the rotation out of the grace period; over HTTP the test waits it out.
-      await new Promise((resolve) => setTimeout(resolve, REFRESH_GRACE_PERIOD_MS + 500));
-      expect(await refresh(tokens.refresh_token as string)).toEqual({ status: 400, body: tokenRevoked });
-      expect(await refresh(rotated.body.refresh_token as string)).toEqual({ status: 400, body: tokenRevoked });
-      expect(await searchPatients(rotated.body.access_token as string)).toBe(401);
-    }
-  );
+    // Medplum's test moves the rotation out of the grace period; over HTTP the test waits it out.
+    await new Promise((resolve) => setTimeout(resolve, REFRESH_GRACE_PERIOD_MS + 500));
+    expect(await refresh(tokens.refresh_token as string)).toEqual({ status: 400, body: tokenRevoked });
+    expect(await refresh(rotated.body.refresh_token as string)).toEqual({ status: 400, body: tokenRevoked });
+    expect(await searchPatients(rotated.body.access_token as string)).toBe(401);
+  });
 
-  medplum.it('Concurrent refreshes with the same token rotate once and all succeed', { needsSeed: true }, async () => {
+  medplum.it('Concurrent refreshes with the same token rotate once and all succeed', async () => {
     const tokens = await getTokens();
     const responses = await Promise.all([1, 2, 3, 4, 5].map(() => refresh(tokens.refresh_token as string)));
     for (const res of responses) expect(res.status).toBe(200);
@@ -143,25 +139,21 @@ medplum.describe(() => {
     expect((await refresh(responses[0]?.body.refresh_token as string)).status).toBe(200);
   });
 
-  medplum.it(
-    'Retry with the previous token within the grace period succeeds without rotating again',
-    { needsSeed: true },
-    async () => {
-      const tokens = await getTokens();
-      const rotated = await refresh(tokens.refresh_token as string);
-      expect(rotated.status).toBe(200);
+  medplum.it('Retry with the previous token within the grace period succeeds without rotating again', async () => {
+    const tokens = await getTokens();
+    const rotated = await refresh(tokens.refresh_token as string);
+    expect(rotated.status).toBe(200);
 
-      // As if the first response was lost and the client retried.
-      const retry = await refresh(tokens.refresh_token as string);
-      expect(retry.status).toBe(200);
-      expect(refreshSecretOf(retry.body.refresh_token)).toBe(refreshSecretOf(rotated.body.refresh_token));
+    // As if the first response was lost and the client retried.
+    const retry = await refresh(tokens.refresh_token as string);
+    expect(retry.status).toBe(200);
+    expect(refreshSecretOf(retry.body.refresh_token)).toBe(refreshSecretOf(rotated.body.refresh_token));
 
-      // The chain continues from the current secret.
-      expect((await refresh(retry.body.refresh_token as string)).status).toBe(200);
-    }
-  );
+    // The chain continues from the current secret.
+    expect((await refresh(retry.body.refresh_token as string)).status).toBe(200);
+  });
 
-  medplum.it('Confidential client can refresh without client authentication', { needsSeed: true }, async () => {
+  medplum.it('Confidential client can refresh without client authentication', async () => {
     const tokens = await getTokens();
     expect((await refresh(tokens.refresh_token as string)).status).toBe(200);
   });

@@ -5,6 +5,7 @@ import type { AuditEvent, Bundle, Extension, Patient, Project, Resource, Subscri
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Receiver, ReceiverHandler } from '../../src/subscriptions/test-support.ts';
 import { startReceiver } from '../../src/subscriptions/test-support.ts';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
 import { basic, startTarget } from '../contract/target.ts';
 import { adminClient, buildSeed, PROJECT_ID, SECOND_PROJECT_ID } from '../fixtures/seed.ts';
@@ -15,7 +16,8 @@ import { mirrorOf } from './mirror.ts';
  * through the FHIR API, a real webhook receiver on 127.0.0.1, and the AuditEvents read back over FHIR. Medplum's tests
  * run the queued job by hand ("Job not found" = nothing was queued); here "nothing queued" is "no request reached the
  * receiver and no AuditEvent names the Subscription once the emulator is idle". Every case needs the emulator (its
- * `idle()`, a receiver it can reach, a short retry delay), so all are `needsSeed`.
+ * `idle()`, a receiver it can reach, a short retry delay; without `idle()` a "nothing delivered" case could not fail),
+ * so against a real Medplum all are seed-bound.
  */
 
 const MAX_ATTEMPTS_URL = 'https://medplum.com/fhir/StructureDefinition/subscription-max-attempts';
@@ -192,7 +194,7 @@ const medplum = mirrorOf(
   '6995f5ace43d9801e45847a40823996dfa5e6e51'
 );
 medplum.describe(() => {
-  medplum.it('Send subscriptions', { needsSeed: true }, async () => {
+  medplum.it('Send subscriptions', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     await subscribe(hook.url);
     const patient = await create(alice());
@@ -206,7 +208,7 @@ medplum.describe(() => {
     expect(hook.requests.map((r) => r.headers['x-medplum-interaction'])).toEqual(['create', 'update', 'delete']);
   });
 
-  medplum.it('Status code 201', { needsSeed: true }, async () => {
+  medplum.it('Status code 201', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver(() => 201);
     const subscription = await subscribe(hook.url);
     const patient = await create(alice());
@@ -216,7 +218,7 @@ medplum.describe(() => {
     expect((await auditEvents(subscription)).map((e) => e.outcome)).toEqual(['0']);
   });
 
-  medplum.it('Send subscription with custom headers', { needsSeed: true }, async () => {
+  medplum.it('Send subscription with custom headers', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     const subscription = await subscribe(hook.url, {
       channel: { type: 'rest-hook', header: ['Authorization: Basic xyz'] },
@@ -235,7 +237,7 @@ medplum.describe(() => {
     expect(hook.requests[0]?.headers['x-signature']).toBeUndefined();
   });
 
-  medplum.it('Create-only subscription', { needsSeed: true }, async () => {
+  medplum.it('Create-only subscription', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     await subscribe(hook.url, { extension: [ext(SUPPORTED_INTERACTION_URL, { valueCode: 'create' })] });
     const patient = await create(alice());
@@ -247,7 +249,7 @@ medplum.describe(() => {
     expect(hook.requests).toHaveLength(1);
   });
 
-  medplum.it('Delete-only subscription', { needsSeed: true }, async () => {
+  medplum.it('Delete-only subscription', { seedBound: SEED_BOUND.webhooks }, async () => {
     const secret = crypto.randomUUID();
     const hook = await receiver();
     const subscription = await subscribe(hook.url, {
@@ -276,7 +278,7 @@ medplum.describe(() => {
     ['Send subscriptions with signature', SECRET_URL],
     ['Send subscriptions with legacy signature extension', LEGACY_SECRET_URL],
   ] as const) {
-    medplum.it(name, { needsSeed: true }, async () => {
+    medplum.it(name, { seedBound: SEED_BOUND.webhooks }, async () => {
       const secret = '0123456789';
       const hook = await receiver();
       const subscription = await subscribe(hook.url, { extension: [ext(url, { valueString: secret })] });
@@ -295,7 +297,7 @@ medplum.describe(() => {
     });
   }
 
-  medplum.it('Ignore non-subscription subscriptions', { needsSeed: true }, async () => {
+  medplum.it('Ignore non-subscription subscriptions', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     const subscription = await create<Subscription>({
       resourceType: 'Subscription',
@@ -311,7 +313,7 @@ medplum.describe(() => {
     expect(await auditEvents(subscription)).toHaveLength(0);
   });
 
-  medplum.it('Ignore subscriptions missing URL', { needsSeed: true }, async () => {
+  medplum.it('Ignore subscriptions missing URL', { seedBound: SEED_BOUND.webhooks }, async () => {
     const subscription = await subscribe('');
     await create(alice());
     await idle();
@@ -319,27 +321,35 @@ medplum.describe(() => {
   });
 
   // The emulator delivers to http:// endpoints, as Medplum does with `allowUnsafeOutbound` (its receivers are local).
-  medplum.it('Send insecure rest-hook URLs to fetch when unsafe outbound is allowed', { needsSeed: true }, async () => {
-    const hook = await receiver();
-    expect(hook.url.startsWith('http://127.0.0.1:')).toBe(true);
-    await subscribe(hook.url);
-    const patient = await create(alice());
-    await idle();
-    expect(hook.requests).toHaveLength(1);
-    expect(hook.requests[0]?.method).toBe('POST');
-    expect(JSON.parse(bodyOf(hook, 0))).toEqual(patient);
-  });
+  medplum.it(
+    'Send insecure rest-hook URLs to fetch when unsafe outbound is allowed',
+    { seedBound: SEED_BOUND.webhooks },
+    async () => {
+      const hook = await receiver();
+      expect(hook.url.startsWith('http://127.0.0.1:')).toBe(true);
+      await subscribe(hook.url);
+      const patient = await create(alice());
+      await idle();
+      expect(hook.requests).toHaveLength(1);
+      expect(hook.requests[0]?.method).toBe('POST');
+      expect(JSON.parse(bodyOf(hook, 0))).toEqual(patient);
+    }
+  );
 
-  medplum.it('Ignore subscriptions with different criteria resource type', { needsSeed: true }, async () => {
-    const hook = await receiver();
-    const subscription = await subscribe(hook.url, { criteria: 'Observation' });
-    await create(alice());
-    await idle();
-    expect(hook.requests).toHaveLength(0);
-    expect(await auditEvents(subscription)).toHaveLength(0);
-  });
+  medplum.it(
+    'Ignore subscriptions with different criteria resource type',
+    { seedBound: SEED_BOUND.webhooks },
+    async () => {
+      const hook = await receiver();
+      const subscription = await subscribe(hook.url, { criteria: 'Observation' });
+      await create(alice());
+      await idle();
+      expect(hook.requests).toHaveLength(0);
+      expect(await auditEvents(subscription)).toHaveLength(0);
+    }
+  );
 
-  medplum.it('Ignore subscriptions with different criteria parameter', { needsSeed: true }, async () => {
+  medplum.it('Ignore subscriptions with different criteria parameter', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     await subscribe(hook.url, { criteria: 'Observation?status=final' });
     await create({ resourceType: 'Observation', status: 'preliminary', code: { text: 'ok' } });
@@ -351,7 +361,7 @@ medplum.describe(() => {
     expect(JSON.parse(bodyOf(hook, 0))).toEqual(final);
   });
 
-  medplum.it('Ignore disabled subscriptions', { needsSeed: true }, async () => {
+  medplum.it('Ignore disabled subscriptions', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     const subscription = await subscribe(hook.url, { status: 'off' });
     await create(alice());
@@ -360,7 +370,7 @@ medplum.describe(() => {
     expect(await auditEvents(subscription)).toHaveLength(0);
   });
 
-  medplum.it('Ignore resource changes in different project', { needsSeed: true }, async () => {
+  medplum.it('Ignore resource changes in different project', { seedBound: SEED_BOUND.secondProject }, async () => {
     const hook = await receiver();
     await subscribe(hook.url);
     await create(alice(), secondClient);
@@ -368,17 +378,21 @@ medplum.describe(() => {
     expect(hook.requests).toHaveLength(0);
   });
 
-  medplum.it('Ignore resource changes in different account compartment', { needsSeed: true }, async () => {
-    const hook = await receiver();
-    const account = `Organization/${crypto.randomUUID()}`;
-    const subscription = await subscribe(hook.url, { meta: { account: { reference: account } } });
-    expect(subscription.meta?.account?.reference).toBe(account);
-    await create(alice());
-    await idle();
-    expect(hook.requests).toHaveLength(0);
-  });
+  medplum.it(
+    'Ignore resource changes in different account compartment',
+    { seedBound: SEED_BOUND.webhooks },
+    async () => {
+      const hook = await receiver();
+      const account = `Organization/${crypto.randomUUID()}`;
+      const subscription = await subscribe(hook.url, { meta: { account: { reference: account } } });
+      expect(subscription.meta?.account?.reference).toBe(account);
+      await create(alice());
+      await idle();
+      expect(hook.requests).toHaveLength(0);
+    }
+  );
 
-  medplum.it('Retry on 429', { needsSeed: true }, async () => {
+  medplum.it('Retry on 429', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver((_request, index) => (index < 2 ? 429 : 200));
     const subscription = await subscribe(hook.url, { extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 3 })] });
     await create(alice());
@@ -392,7 +406,7 @@ medplum.describe(() => {
     ]);
   });
 
-  medplum.it('Retry on exception', { needsSeed: true }, async () => {
+  medplum.it('Retry on exception', { seedBound: SEED_BOUND.webhooks }, async () => {
     // The first attempt's connection is dropped before any answer (a fetch error); the second one gets 200.
     let calls = 0;
     const server = createServer((request, response) => {
@@ -422,7 +436,7 @@ medplum.describe(() => {
     }
   });
 
-  medplum.it('Do not throw after max job attempts', { needsSeed: true }, async () => {
+  medplum.it('Do not throw after max job attempts', { seedBound: SEED_BOUND.webhooks }, async () => {
     const subscription = await subscribe('http://127.0.0.1:1/refused', {
       extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })],
     });
@@ -435,7 +449,7 @@ medplum.describe(() => {
     ]);
   });
 
-  medplum.it('Stop retries if Subscription status not active', { needsSeed: true }, async () => {
+  medplum.it('Stop retries if Subscription status not active', { seedBound: SEED_BOUND.webhooks }, async () => {
     let subscription: Subscription | undefined;
     const hook = await receiver(async () => {
       // Switched off while its first attempt is being answered: no attempt follows.
@@ -449,7 +463,7 @@ medplum.describe(() => {
     expect(await auditEvents(subscription)).toHaveLength(1);
   });
 
-  medplum.it('Stop retries if Subscription deleted', { needsSeed: true }, async () => {
+  medplum.it('Stop retries if Subscription deleted', { seedBound: SEED_BOUND.webhooks }, async () => {
     let subscription: Subscription | undefined;
     const hook = await receiver(async () => {
       await remove(subscription as Subscription);
@@ -462,7 +476,7 @@ medplum.describe(() => {
     expect(hook.requests).toHaveLength(1);
   });
 
-  medplum.it('Stop retries if Resource deleted', { needsSeed: true }, async () => {
+  medplum.it('Stop retries if Resource deleted', { seedBound: SEED_BOUND.webhooks }, async () => {
     let patient: Resource | undefined;
     const hook = await receiver(async () => {
       await remove(patient as Resource);
@@ -477,7 +491,7 @@ medplum.describe(() => {
     expect(await auditEvents(subscription)).toHaveLength(1);
   });
 
-  medplum.it('AuditEvent has Subscription account details', { needsSeed: true }, async () => {
+  medplum.it('AuditEvent has Subscription account details', { seedBound: SEED_BOUND.webhooks }, async () => {
     const account = { reference: `Organization/${crypto.randomUUID()}` };
     const hook = await receiver();
     const subscription = await subscribe(hook.url, { meta: { account } });
@@ -492,7 +506,7 @@ medplum.describe(() => {
     expect(event.entity).toHaveLength(2);
   });
 
-  medplum.it('AuditEvent outcome from custom codes', { needsSeed: true }, async () => {
+  medplum.it('AuditEvent outcome from custom codes', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver(() => 515);
     const subscription = await subscribe(hook.url, {
       extension: [ext(SUCCESS_CODES_URL, { valueString: '200,201,410-600' })],
@@ -507,7 +521,7 @@ medplum.describe(() => {
 
   medplum.it(
     'Subscription AuditEvent destination - default behavior creates resource',
-    { needsSeed: true },
+    { seedBound: SEED_BOUND.webhooks },
     async () => {
       const hook = await receiver();
       const subscription = await subscribe(hook.url);
@@ -529,7 +543,7 @@ medplum.describe(() => {
     });
   }
 
-  medplum.it('log only', { needsSeed: true }, async () => {
+  medplum.it('log only', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     const subscription = await subscribe(hook.url, { extension: [ext(DESTINATION_URL, { valueCode: 'log' })] });
     await create(alice());
@@ -538,7 +552,7 @@ medplum.describe(() => {
     expect(loggedTransmitEvents(subscription)).toHaveLength(1);
   });
 
-  medplum.it('resource and log', { needsSeed: true }, async () => {
+  medplum.it('resource and log', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     const subscription = await subscribe(hook.url, {
       extension: [ext(DESTINATION_URL, { valueCode: 'resource' }), ext(DESTINATION_URL, { valueCode: 'log' })],
@@ -549,7 +563,7 @@ medplum.describe(() => {
     expect(loggedTransmitEvents(subscription)).toHaveLength(1);
   });
 
-  medplum.it('FhirPathCriteria extension', { needsSeed: true }, async () => {
+  medplum.it('FhirPathCriteria extension', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     await subscribe(hook.url, { extension: [ext(FHIR_PATH_URL, { valueString: '%previous.name!=%current.name' })] });
     const patient = await create(alice());
@@ -560,7 +574,7 @@ medplum.describe(() => {
     expect(JSON.parse(bodyOf(hook, updateIndex))).toEqual(patient2);
   });
 
-  medplum.it('FhirPathCriteria extension not met', { needsSeed: true }, async () => {
+  medplum.it('FhirPathCriteria extension not met', { seedBound: SEED_BOUND.webhooks }, async () => {
     const hook = await receiver();
     await subscribe(hook.url, { extension: [ext(FHIR_PATH_URL, { valueString: '%previous.name=%current.name' })] });
     const patient = await create(alice());
@@ -573,7 +587,7 @@ medplum.describe(() => {
 
   medplum.it(
     'Error during FhirPath evaluation should not result in other Subscriptions not firing',
-    { needsSeed: true },
+    { seedBound: SEED_BOUND.webhooks },
     async () => {
       const hook1 = await receiver();
       const hook2 = await receiver();
@@ -599,7 +613,7 @@ medplum.describe(() => {
   // Medplum's case counts the author's membership look-ups; observable is that all three still fire.
   medplum.it(
     'Subscription -- Access policy is evaluated once per author across multiple matching subscriptions',
-    { needsSeed: true },
+    { seedBound: SEED_BOUND.webhooks },
     async () => {
       const hooks = [await receiver(), await receiver(), await receiver()];
       for (const hook of hooks) await subscribe(hook.url);
@@ -609,26 +623,32 @@ medplum.describe(() => {
     }
   );
 
-  medplum.it('execSubscriptionJob ignores resource versions that cannot be found', { needsSeed: true }, async () => {
-    const hook = await receiver();
-    const subscription = await subscribe(hook.url, { criteria: 'Subscription' });
-    const websocket = await create<Subscription>({
-      resourceType: 'Subscription',
-      status: 'active',
-      reason: "raison d'être",
-      criteria: 'Patient?name=somethingrandom',
-      channel: { type: 'websocket' },
-    });
-    await remove(websocket);
-    await idle();
-    // The rest-hook Subscription's own creation matches its criteria; nothing about the websocket one is sent.
-    const about = hook.requests.filter((r) => (JSON.parse(r.body.toString('utf8')) as Resource).id !== subscription.id);
-    expect(about).toHaveLength(0);
-    const events = await auditEvents(subscription);
-    expect(events.flatMap((e) => e.entity ?? []).map((e) => e.what?.reference)).not.toContain(
-      `Subscription/${websocket.id}`
-    );
-  });
+  medplum.it(
+    'execSubscriptionJob ignores resource versions that cannot be found',
+    { seedBound: SEED_BOUND.webhooks },
+    async () => {
+      const hook = await receiver();
+      const subscription = await subscribe(hook.url, { criteria: 'Subscription' });
+      const websocket = await create<Subscription>({
+        resourceType: 'Subscription',
+        status: 'active',
+        reason: "raison d'être",
+        criteria: 'Patient?name=somethingrandom',
+        channel: { type: 'websocket' },
+      });
+      await remove(websocket);
+      await idle();
+      // The rest-hook Subscription's own creation matches its criteria; nothing about the websocket one is sent.
+      const about = hook.requests.filter(
+        (r) => (JSON.parse(r.body.toString('utf8')) as Resource).id !== subscription.id
+      );
+      expect(about).toHaveLength(0);
+      const events = await auditEvents(subscription);
+      expect(events.flatMap((e) => e.entity ?? []).map((e) => e.what?.reference)).not.toContain(
+        `Subscription/${websocket.id}`
+      );
+    }
+  );
 
   // Auto-disable: Medplum's cases set the server's `subscriptionAutoDisable` config, which the emulator does not
   // expose; they run here in the second project, whose `subscriptionAutoDisable` system setting holds the same
@@ -641,34 +661,42 @@ medplum.describe(() => {
     expect((await auditEvents(subscription, secondClient)).length).toBeGreaterThan(0);
   }
 
-  medplum.it('Auto-disables subscription after threshold failures', { needsSeed: true }, async () => {
-    const subscription = await subscribe(
-      'http://127.0.0.1:1/auto-disable-test',
-      { extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })] },
-      secondClient
-    );
-    await failedEvents(subscription, 3, 'AutoDisable');
-    const updated = await read<Subscription>('Subscription', subscription.id, secondClient);
-    expect(updated.status).toBe('off');
-    expect(updated.error).toBe('Automatically disabled after 3 consecutive failed events in the last 600 seconds');
-    const serious = (await auditEvents(subscription, secondClient)).filter((e) => e.outcome === '8');
-    expect(serious).toHaveLength(1);
-    expect(serious[0]?.outcomeDesc).toBe(updated.error);
-  });
+  medplum.it(
+    'Auto-disables subscription after threshold failures',
+    { seedBound: SEED_BOUND.secondProject },
+    async () => {
+      const subscription = await subscribe(
+        'http://127.0.0.1:1/auto-disable-test',
+        { extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })] },
+        secondClient
+      );
+      await failedEvents(subscription, 3, 'AutoDisable');
+      const updated = await read<Subscription>('Subscription', subscription.id, secondClient);
+      expect(updated.status).toBe('off');
+      expect(updated.error).toBe('Automatically disabled after 3 consecutive failed events in the last 600 seconds');
+      const serious = (await auditEvents(subscription, secondClient)).filter((e) => e.outcome === '8');
+      expect(serious).toHaveLength(1);
+      expect(serious[0]?.outcomeDesc).toBe(updated.error);
+    }
+  );
 
-  medplum.it('Auto-disables subscription that already has an error value', { needsSeed: true }, async () => {
-    const subscription = await subscribe(
-      'http://127.0.0.1:1/existing-error-test',
-      { error: 'Some pre-existing error', extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })] },
-      secondClient
-    );
-    await failedEvents(subscription, 3, 'ExistingError');
-    const updated = await read<Subscription>('Subscription', subscription.id, secondClient);
-    expect(updated.status).toBe('off');
-    expect(updated.error).toContain('Automatically disabled');
-  });
+  medplum.it(
+    'Auto-disables subscription that already has an error value',
+    { seedBound: SEED_BOUND.secondProject },
+    async () => {
+      const subscription = await subscribe(
+        'http://127.0.0.1:1/existing-error-test',
+        { error: 'Some pre-existing error', extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })] },
+        secondClient
+      );
+      await failedEvents(subscription, 3, 'ExistingError');
+      const updated = await read<Subscription>('Subscription', subscription.id, secondClient);
+      expect(updated.status).toBe('off');
+      expect(updated.error).toContain('Automatically disabled');
+    }
+  );
 
-  medplum.it('Failure counter resets on success', { needsSeed: true }, async () => {
+  medplum.it('Failure counter resets on success', { seedBound: SEED_BOUND.secondProject }, async () => {
     let failing = true;
     const hook = await receiver(() => (failing ? 500 : 200));
     const subscription = await subscribe(
@@ -685,71 +713,77 @@ medplum.describe(() => {
     expect(updated.status).toBe('active');
   });
 
-  medplum.it('Project systemSetting overrides server auto-disable config', { needsSeed: true }, async () => {
-    const overridden = await startTarget({
-      seed: seedWith({
-        [PROJECT_ID]: [
-          {
-            name: 'subscriptionAutoDisable',
-            valueString: JSON.stringify([{ maxConsecutiveFailures: 2, timeWindowSeconds: 600 }]),
-          },
-        ],
-      }),
-      subscriptionRetryDelayMs: 5,
-    });
-    try {
-      const subscription = await createOn(overridden, {
-        resourceType: 'Subscription',
-        reason: 'test',
-        status: 'active',
-        criteria: 'Patient',
-        channel: { type: 'rest-hook', endpoint: 'http://127.0.0.1:1/project-override-test' },
-        extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })],
+  medplum.it(
+    'Project systemSetting overrides server auto-disable config',
+    { seedBound: SEED_BOUND.secondProject },
+    async () => {
+      const overridden = await startTarget({
+        seed: seedWith({
+          [PROJECT_ID]: [
+            {
+              name: 'subscriptionAutoDisable',
+              valueString: JSON.stringify([{ maxConsecutiveFailures: 2, timeWindowSeconds: 600 }]),
+            },
+          ],
+        }),
+        subscriptionRetryDelayMs: 5,
       });
-      for (let i = 0; i < 2; i++) {
-        await createOn(overridden, alice({ name: [{ family: `ProjectOverride${i}` }] }));
-        await overridden.emulator?.idle();
+      try {
+        const subscription = await createOn(overridden, {
+          resourceType: 'Subscription',
+          reason: 'test',
+          status: 'active',
+          criteria: 'Patient',
+          channel: { type: 'rest-hook', endpoint: 'http://127.0.0.1:1/project-override-test' },
+          extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })],
+        });
+        for (let i = 0; i < 2; i++) {
+          await createOn(overridden, alice({ name: [{ family: `ProjectOverride${i}` }] }));
+          await overridden.emulator?.idle();
+        }
+        const updated = await readOn<Subscription>(overridden, `Subscription/${subscription.id}`);
+        expect(updated.status).toBe('off');
+        expect(updated.error).toContain('after 2 consecutive failed events');
+      } finally {
+        await overridden.stop();
       }
-      const updated = await readOn<Subscription>(overridden, `Subscription/${subscription.id}`);
-      expect(updated.status).toBe('off');
-      expect(updated.error).toContain('after 2 consecutive failed events');
-    } finally {
-      await overridden.stop();
     }
-  });
+  );
 
-  medplum.it('Project systemSetting can disable server auto-disable config', { needsSeed: true }, async () => {
-    const disabled = await startTarget({
-      seed: seedWith({ [PROJECT_ID]: [{ name: 'subscriptionAutoDisable', valueString: '[]' }] }),
-      subscriptionRetryDelayMs: 5,
-      // The server config of Medplum's case; unknown to startEmulator until it has such an option (then it matters).
-      subscriptionAutoDisable: [{ maxConsecutiveFailures: 2, timeWindowSeconds: 600 }],
-    });
-    try {
-      const subscription = await createOn(disabled, {
-        resourceType: 'Subscription',
-        reason: 'test',
-        status: 'active',
-        criteria: 'Patient',
-        channel: { type: 'rest-hook', endpoint: 'http://127.0.0.1:1/project-disable-override-test' },
-        extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })],
+  medplum.it(
+    'Project systemSetting can disable server auto-disable config',
+    { seedBound: SEED_BOUND.secondProject },
+    async () => {
+      const disabled = await startTarget({
+        seed: seedWith({ [PROJECT_ID]: [{ name: 'subscriptionAutoDisable', valueString: '[]' }] }),
+        subscriptionRetryDelayMs: 5,
+        // The server config of Medplum's case; unknown to startEmulator until it has such an option (then it matters).
+        subscriptionAutoDisable: [{ maxConsecutiveFailures: 2, timeWindowSeconds: 600 }],
       });
-      for (let i = 0; i < 2; i++) {
-        await createOn(disabled, alice({ name: [{ family: `ProjectDisableOverride${i}` }] }));
-        await disabled.emulator?.idle();
+      try {
+        const subscription = await createOn(disabled, {
+          resourceType: 'Subscription',
+          reason: 'test',
+          status: 'active',
+          criteria: 'Patient',
+          channel: { type: 'rest-hook', endpoint: 'http://127.0.0.1:1/project-disable-override-test' },
+          extension: [ext(MAX_ATTEMPTS_URL, { valueInteger: 1 })],
+        });
+        for (let i = 0; i < 2; i++) {
+          await createOn(disabled, alice({ name: [{ family: `ProjectDisableOverride${i}` }] }));
+          await disabled.emulator?.idle();
+        }
+        const updated = await readOn<Subscription>(disabled, `Subscription/${subscription.id}`);
+        expect(updated.status).toBe('active');
+      } finally {
+        await disabled.stop();
       }
-      const updated = await readOn<Subscription>(disabled, `Subscription/${subscription.id}`);
-      expect(updated.status).toBe('active');
-    } finally {
-      await disabled.stop();
     }
-  });
+  );
 
   medplum.it(
     'Invalid project systemSetting falls back to server auto-disable config',
-    {
-      needsSeed: true,
-    },
+    { seedBound: SEED_BOUND.secondProject },
     async () => {
       const invalid = await startTarget({
         seed: seedWith({ [PROJECT_ID]: [{ name: 'subscriptionAutoDisable', valueString: 'not-json' }] }),
@@ -780,7 +814,7 @@ medplum.describe(() => {
 
   medplum.it(
     'Patch test op prevents auto-disable when subscription is concurrently disabled',
-    { needsSeed: true },
+    { seedBound: SEED_BOUND.secondProject },
     async () => {
       let subscription: Subscription | undefined;
       let calls = 0;

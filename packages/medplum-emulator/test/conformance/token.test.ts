@@ -7,9 +7,10 @@ import bcrypt from 'bcryptjs';
 import type { CryptoKey, JWK } from 'jose';
 import { createRemoteJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
 import { basic, clientCredentialsToken, decodePayload, form, startTarget } from '../contract/target.ts';
-import { adminClient, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import { adminClient, buildSeed, PROJECT_ID, provisionedLike } from '../fixtures/seed.ts';
 import { seedWith } from './harness.ts';
 import type { MirrorOptions } from './mirror.ts';
 import { mirrorOf } from './mirror.ts';
@@ -86,6 +87,29 @@ const multiKeyClient: SeedClient = { id: id(45), secret: 'multi-key-secret', mem
 const mtlsClient: SeedClient = { id: id(47), secret: 'mtls-secret', membershipId: id(48) };
 
 const launches = { plain: id(60), patientIdentifier: id(61), encounterIdentifier: id(62) };
+// Against a real Medplum these take the ids, secrets and emails the provisioned users and clients got.
+provisionedLike(
+  carol,
+  patientUser,
+  ivy,
+  client,
+  pkceOptionalClient,
+  emptySecretClient,
+  noMembershipClient,
+  offClient,
+  activeClient,
+  ...Object.values(inactiveMembershipClients),
+  accessLifetimeClient,
+  refreshLifetimeClient,
+  refreshGrantClient,
+  externalAuthClient,
+  invalidAuthClient,
+  noUserInfoClient,
+  assertionClient,
+  multiKeyClient,
+  mtlsClient,
+  launches
+);
 const revokedLoginCode = 'seeded-code-of-a-revoked-login';
 const expiredPreAuthorizedCode = 'seeded-expired-pre-authorized-code';
 
@@ -463,8 +487,6 @@ interface Case {
   run(offline: string): Promise<void>;
 }
 
-const seeded: MirrorOptions = { needsSeed: true };
-
 const shared: Case[] = [
   {
     name: 'Token with wrong Content-Type',
@@ -492,7 +514,6 @@ const shared: Case[] = [
   },
   {
     name: 'Token for client credentials success',
-    options: seeded,
     run: async () =>
       expectSuccess(
         await token({ grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret as string })
@@ -540,7 +561,6 @@ const shared: Case[] = [
   },
   {
     name: 'Token for client credentials with secondary client_secret',
-    options: seeded,
     run: async () =>
       expectSuccess(
         await token({
@@ -571,7 +591,6 @@ const shared: Case[] = [
   },
   {
     name: 'Client credentials auth header empty secret',
-    options: seeded,
     run: async () => {
       const response = await fetch(`${target.baseUrl}fhir/R4/Patient`, {
         headers: { Authorization: basic(emptySecretClient.id, '') },
@@ -582,7 +601,6 @@ const shared: Case[] = [
   },
   {
     name: 'Token for client empty secret',
-    options: seeded,
     run: async () =>
       expectError(
         await token({
@@ -596,7 +614,6 @@ const shared: Case[] = [
   },
   {
     name: 'Token for client without project membership',
-    options: seeded,
     run: async () =>
       expectError(
         await token({
@@ -610,7 +627,6 @@ const shared: Case[] = [
   },
   {
     name: 'Token for client in "off" status',
-    options: seeded,
     run: async () =>
       expectError(
         await token({
@@ -624,7 +640,6 @@ const shared: Case[] = [
   },
   {
     name: 'Token for client in "active" status',
-    options: seeded,
     run: async () =>
       expectSuccess(
         await token({
@@ -636,7 +651,6 @@ const shared: Case[] = [
   },
   {
     name: 'Token for client with inactive ProjectMembership',
-    options: seeded,
     run: async (offline) => {
       const inactiveMembershipClient = inactiveMembershipClients[offline] as SeedClient;
       const res = await token({
@@ -692,7 +706,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code missing verification',
-    options: seeded,
     run: async () => {
       const { code } = await login({});
       expectError(
@@ -704,7 +717,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code missing code_verifier',
-    options: seeded,
     run: async () => {
       const { code } = await login({ codeChallenge: 'xyz', codeChallengeMethod: 'plain' });
       expectError(await token({ grant_type: 'authorization_code', code }), 'invalid_request', 'Missing code verifier');
@@ -712,7 +724,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token with code verifier success',
-    options: seeded,
     run: async () => {
       const res = await signInAndExchange({ scope: 'openid profile email' });
       expectTokens(res, 'openid profile email', 'without refresh');
@@ -721,7 +732,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token with incorrect code verifier and client secret',
-    options: seeded,
     run: async () => {
       const { code } = await login({
         codeChallenge: 'xyz',
@@ -738,7 +748,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token with code challenge and PKCE optional',
-    options: seeded,
     run: async () => {
       const { code } = await login({
         clientId: pkceOptionalClient.id,
@@ -750,7 +759,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token with wrong client secret',
-    options: seeded,
     run: async () => {
       const { code } = await login({ clientId: pkceOptionalClient.id });
       expectError(
@@ -767,7 +775,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token with secondary client secret',
-    options: seeded,
     run: async () => {
       const { code } = await login({ clientId: pkceOptionalClient.id });
       expectSuccess(
@@ -782,7 +789,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token with client secret success',
-    options: seeded,
     run: async () => {
       const { code } = await login({ clientId: pkceOptionalClient.id });
       const res = await token({
@@ -796,7 +802,7 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code revoked',
-    options: seeded,
+    options: { seedBound: SEED_BOUND.login },
     run: async () =>
       expectError(
         await token({ grant_type: 'authorization_code', code: revokedLoginCode, code_verifier: 'xyz' }),
@@ -806,18 +812,15 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token success with refresh using legacy remember flag',
-    options: seeded,
     run: async () => expectTokens(await signInAndExchange({ remember: true }), 'openid', 'with refresh'),
   },
   {
     name: 'Authorization code token success with refresh using scope=offline',
-    options: seeded,
     run: async () =>
       expectTokens(await signInAndExchange({ scope: 'openid offline' }), 'openid offline', 'with refresh'),
   },
   {
     name: 'Authorization code token success with refresh using scope=offline_access',
-    options: seeded,
     run: async () =>
       expectTokens(
         await signInAndExchange({ scope: 'openid offline_access' }),
@@ -827,7 +830,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token success with client ID',
-    options: seeded,
     run: async () => {
       const { code } = await login({ clientId: client.id, codeChallenge: 'xyz', codeChallengeMethod: 'plain' });
       const res = await token({ grant_type: 'authorization_code', client_id: client.id, code, code_verifier: 'xyz' });
@@ -841,7 +843,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token failure with client ID',
-    options: seeded,
     run: async () => {
       const { code } = await login({ codeChallenge: 'xyz', codeChallengeMethod: 'plain' });
       expectError(
@@ -853,7 +854,6 @@ const shared: Case[] = [
   },
   {
     name: 'Authorization code token failure already granted',
-    options: seeded,
     run: async () => {
       const { code } = await login({ codeChallenge: 'xyz', codeChallengeMethod: 'plain' });
       const first = await token({ grant_type: 'authorization_code', code, code_verifier: 'xyz' });
@@ -890,7 +890,6 @@ const shared: Case[] = [
   },
   {
     name: 'Refresh token success',
-    options: seeded,
     run: async (offline) => {
       const res = await signInAndExchange({ scope: offline });
       expectTokens(res, offline, 'with refresh');
@@ -900,7 +899,6 @@ const shared: Case[] = [
   },
   {
     name: 'Refresh token failed for no refresh secret',
-    options: seeded,
     run: async () => {
       const res = await signInAndExchange();
       expectTokens(res, 'openid', 'without refresh');
@@ -910,7 +908,6 @@ const shared: Case[] = [
   },
   {
     name: 'Refresh token failed for no refresh_secret claim',
-    options: seeded,
     run: async (offline) => {
       const res = await signInAndExchange({ scope: offline });
       expectTokens(res, offline, 'with refresh');
@@ -926,7 +923,6 @@ const shared: Case[] = [
   },
   {
     name: 'Refresh token failure with S256 code',
-    options: seeded,
     run: async (offline) => {
       const codeHash = createHash('sha256').update(randomUUID()).digest('base64url');
       const { code } = await login({
@@ -942,7 +938,6 @@ const shared: Case[] = [
   },
   {
     name: 'Refresh token success with S256 code',
-    options: seeded,
     run: async (offline) => {
       const verifier = randomUUID();
       const { code } = await login({
@@ -959,7 +954,6 @@ const shared: Case[] = [
   },
   {
     name: 'Refresh token revoked',
-    options: seeded,
     run: async (offline) => {
       const res = await signInAndExchange({ scope: offline });
       expectTokens(res, offline, 'with refresh');
@@ -999,7 +993,6 @@ const shared: Case[] = [
   ).map(
     ([name, authorization, failure]): Case => ({
       name,
-      options: seeded,
       run: async (offline) => {
         const res = await signInAndExchange({ clientId: client.id, scope: offline });
         expectTokens(res, offline, 'with refresh');
@@ -1014,7 +1007,6 @@ const shared: Case[] = [
   ),
   {
     name: 'Refresh token rotation',
-    options: seeded,
     run: async (offline) => {
       const res2 = await signInAndExchange({ clientId: client.id, scope: offline });
       expectTokens(res2, offline, 'with refresh');
@@ -1028,7 +1020,6 @@ const shared: Case[] = [
   },
   {
     name: 'accessTokenLifetime -- Valid duration',
-    options: seeded,
     run: async (offline) => {
       const { code } = await login({
         clientId: accessLifetimeClient.id,
@@ -1050,12 +1041,10 @@ const shared: Case[] = [
   },
   {
     name: 'accessTokenLifetime -- Invalid duration',
-    options: { needsSeed: true },
     run: () => expectLifetimeRejected('accessTokenLifetime'),
   },
   {
     name: 'refreshTokenLifetime -- Valid duration',
-    options: seeded,
     run: async (offline) => {
       const { code } = await login({
         clientId: refreshLifetimeClient.id,
@@ -1077,12 +1066,10 @@ const shared: Case[] = [
   },
   {
     name: 'refreshTokenLifetime -- Invalid duration',
-    options: { needsSeed: true },
     run: () => expectLifetimeRejected('refreshTokenLifetime'),
   },
   {
     name: 'Patient in token response',
-    options: seeded,
     run: async (offline) => {
       const res = await signInAndExchange({ clientId: client.id, scope: offline }, patientUser);
       expect(res.status).toBe(200);
@@ -1093,7 +1080,6 @@ const shared: Case[] = [
   },
   {
     name: 'Client assertion success',
-    options: seeded,
     run: async () => {
       const jwt = await assertion({ iss: assertionClient.id, sub: assertionClient.id });
       expectSuccess(
@@ -1115,7 +1101,6 @@ const shared: Case[] = [
   },
   {
     name: 'Client assertion missing jwks URL',
-    options: seeded,
     run: async () => {
       const jwt = await assertion({ iss: client.id, sub: client.id });
       expectError(
@@ -1127,7 +1112,6 @@ const shared: Case[] = [
   },
   {
     name: 'Client assertion invalid audience',
-    options: seeded,
     run: async () => {
       const jwt = await assertion({
         iss: assertionClient.id,
@@ -1143,7 +1127,6 @@ const shared: Case[] = [
   },
   {
     name: 'Client assertion invalid issuer',
-    options: seeded,
     run: async () => {
       const jwt = await assertion({ iss: 'invalid-issuer', sub: assertionClient.id });
       expectError(
@@ -1155,7 +1138,6 @@ const shared: Case[] = [
   },
   {
     name: 'Client assertion invalid signature',
-    options: seeded,
     run: async () => {
       const { privateKey } = await generateKeyPair('ES384');
       const jwt = await assertion({ iss: assertionClient.id, sub: assertionClient.id }, privateKey);
@@ -1169,7 +1151,6 @@ const shared: Case[] = [
   {
     // Medplum mocks jose; here the client's JWK Set really holds two keys that match the header, the second signed it.
     name: 'Client assertion multiple matching 3rd check success',
-    options: seeded,
     run: async () => {
       const jwt = await assertion({ iss: multiKeyClient.id, sub: multiKeyClient.id }, secondMatchingKey);
       const res = await token({
@@ -1182,7 +1163,6 @@ const shared: Case[] = [
   },
   {
     name: 'Client assertion multiple inner error',
-    options: seeded,
     run: async () => {
       const { privateKey } = await generateKeyPair('ES384');
       const jwt = await assertion({ iss: multiKeyClient.id, sub: multiKeyClient.id }, privateKey);
@@ -1196,7 +1176,6 @@ const shared: Case[] = [
   },
   {
     name: 'Client assertion invalid assertion type',
-    options: seeded,
     run: async () => {
       const jwt = await assertion({ iss: assertionClient.id, sub: assertionClient.id });
       expectError(
@@ -1230,7 +1209,6 @@ const shared: Case[] = [
   },
   {
     name: 'Smart App Launch tokens',
-    options: seeded,
     run: async () => {
       const { code } = await login({
         clientId: client.id,
@@ -1252,17 +1230,16 @@ const shared: Case[] = [
   },
   ...(
     [
-      ['patient', launches.patientIdentifier, '0e4af968e733693405e943e1'],
-      ['encounter', launches.encounterIdentifier, 'VISIT-12345'],
+      ['patient', 'patientIdentifier', '0e4af968e733693405e943e1'],
+      ['encounter', 'encounterIdentifier', 'VISIT-12345'],
     ] as const
   ).map(
-    ([field, launch, externalId]): Case => ({
+    ([field, launchName, externalId]): Case => ({
       name: `Smart App Launch with ${field} identifier returns identifier value`,
-      options: seeded,
       run: async () => {
         const { code } = await login({
           clientId: client.id,
-          launch,
+          launch: launches[launchName],
           codeChallenge: 'xyz',
           codeChallengeMethod: 'plain',
         });
@@ -1280,7 +1257,7 @@ const shared: Case[] = [
   ),
   {
     name: 'Token exchange JSON success',
-    options: seeded,
+    options: { seedBound: SEED_BOUND.externalIdp },
     run: async () => {
       userInfoAnswers(JSON.stringify({ email: carol.email }), 'application/json');
       const res = await exchange(externalAuthClient.id);
@@ -1290,7 +1267,7 @@ const shared: Case[] = [
   },
   {
     name: 'Token exchange JWT success',
-    options: seeded,
+    options: { seedBound: SEED_BOUND.externalIdp },
     run: async () => {
       const payload = Buffer.from(JSON.stringify({ email: carol.email })).toString('base64url');
       userInfoAnswers(`header.${payload}.signature`, 'application/jwt');
@@ -1301,7 +1278,7 @@ const shared: Case[] = [
   },
   {
     name: 'Token exchange unsupported content type',
-    options: seeded,
+    options: { seedBound: SEED_BOUND.externalIdp },
     run: async () => {
       userInfoAnswers('', 'text/plain');
       expectError(
@@ -1313,7 +1290,7 @@ const shared: Case[] = [
   },
   {
     name: 'Too many requests',
-    options: seeded,
+    options: { seedBound: SEED_BOUND.emulatorOption },
     run: async () => {
       userInfoAnswers('', 'application/json', 429);
       expectError(await exchange(externalAuthClient.id), 'invalid_request', 'Too Many Requests', 429);
@@ -1325,12 +1302,10 @@ const shared: Case[] = [
   },
   {
     name: 'Token exchange missing subject token',
-    options: seeded,
     run: async () => expectError(await exchange(externalAuthClient.id, ''), 'invalid_request', 'Invalid subject_token'),
   },
   {
     name: 'Token exchange unknown subject token type',
-    options: seeded,
     run: async () =>
       expectError(
         await exchange(externalAuthClient.id, 'xyz', 'urn:ietf:params:oauth:token-type:saml1'),
@@ -1340,7 +1315,6 @@ const shared: Case[] = [
   },
   {
     name: 'FHIRcast scopes NOT added - should not have Hub topic or URL',
-    options: seeded,
     run: async () => {
       const res = await token({
         grant_type: 'client_credentials',
@@ -1366,7 +1340,6 @@ const shared: Case[] = [
   },
   {
     name: 'mTLS error missing trust store',
-    options: seeded,
     run: async () =>
       expectError(
         await token(
@@ -1379,7 +1352,6 @@ const shared: Case[] = [
   },
   {
     name: 'mTLS with self-signed certificate success',
-    options: seeded,
     run: async () =>
       expectSuccess(
         await token(
@@ -1394,7 +1366,6 @@ const shared: Case[] = [
 const olderOnly: Case[] = [
   {
     name: 'Token exchange missing client identity provider',
-    options: seeded,
     run: async () => expectError(await exchange(client.id), 'invalid_request', 'Invalid client'),
   },
 ];
@@ -1403,7 +1374,6 @@ const olderOnly: Case[] = [
 const newerOnly: Case[] = [
   {
     name: 'Refresh token membership inactive',
-    options: seeded,
     run: async () => {
       const res = await signInAndExchange({ scope: 'openid offline_access' }, ivy);
       expect(res.status).toBe(200);
@@ -1418,7 +1388,6 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Refresh token Basic auth failure incorrect secret',
-    options: seeded,
     run: async () => {
       const res = await signInAndExchange({ clientId: client.id, scope: 'openid offline_access' });
       expect(res.status).toBe(200);
@@ -1435,7 +1404,6 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Token exchange rejects identity provider without user info URL',
-    options: seeded,
     run: async () => {
       userInfoAnswers('{}', 'application/json');
       expectError(await exchange(noUserInfoClient.id, 'opaque-token'), 'invalid_request', 'Missing user info URL');
@@ -1452,7 +1420,6 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Token exchange rejects client without identity provider or server config match',
-    options: seeded,
     run: async () => {
       userInfoAnswers('{}', 'application/json');
       expectError(await exchange(client.id, 'opaque-token'), 'invalid_request', 'Invalid client');
@@ -1461,7 +1428,7 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Token exchange invalid external URL',
-    options: seeded,
+    options: { seedBound: SEED_BOUND.externalIdp },
     run: async () => {
       userInfoCalls = [];
       userInfo = () => Promise.reject(new TypeError('fetch failed'));
@@ -1475,7 +1442,6 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Grant types refresh_token should include refresh token',
-    options: seeded,
     run: async () =>
       expectTokens(
         await signInAndExchange({ scope: 'openid', clientId: refreshGrantClient.id }),
@@ -1529,7 +1495,7 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Pre-authorized code expired',
-    options: seeded,
+    options: { seedBound: SEED_BOUND.login },
     run: async () =>
       expectError(
         await token({
@@ -1543,7 +1509,6 @@ const newerOnly: Case[] = [
   },
   {
     name: 'Pre-authorized code success',
-    options: { needsSeed: true },
     run: async () => {
       const admin = await clientCredentialsToken(target);
       const preauthorize = await answer(

@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Practitioner, Resource, User } from '@medplum/fhirtypes';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { SEED_BOUND } from '../contract/seed-bound.ts';
 import type { ContractTarget } from '../contract/target.ts';
 import { basic, startTarget } from '../contract/target.ts';
-import { alice, buildSeed, PROJECT_ID } from '../fixtures/seed.ts';
+import { alice, buildSeed, PROJECT_ID, provisionedLike } from '../fixtures/seed.ts';
 import { passwordTokens } from './harness.ts';
 import { mirrorOf } from './mirror.ts';
 
@@ -27,6 +28,7 @@ const users: Record<string, TestUser> = Object.fromEntries(
     },
   ])
 );
+provisionedLike(...Object.values(users));
 
 function extendedSeed(): Bundle {
   const seed = buildSeed();
@@ -98,7 +100,7 @@ async function fhir(accessToken: string, method: string, path: string, type: str
 const medplum = mirrorOf('packages/server/src/oauth/userinfo.int.test.ts', '92f124a68613c287a4afb4bb5c58183c1a21fe60');
 
 medplum.describe(() => {
-  medplum.it('Get userinfo with user email', { needsSeed: true }, async () => {
+  medplum.it('Get userinfo with user email', async () => {
     const tokens = await signIn(alice.email, alice.password);
     const { status, body } = await userinfo(tokens.access_token as string);
     expect(status).toBe(200);
@@ -110,7 +112,7 @@ medplum.describe(() => {
     expect(body.email).toBe(alice.email);
   });
 
-  medplum.it('Get userinfo with profile email', { needsSeed: true }, async () => {
+  medplum.it('Get userinfo with profile email', { seedBound: SEED_BOUND.users }, async () => {
     const user = users.profileEmail as TestUser;
     const tokens = await signIn(user.email, user.password);
     // Clear the User's email (as a project admin: Users are admin resources).
@@ -135,7 +137,7 @@ medplum.describe(() => {
     expect(body.email).toBe(user.email);
   });
 
-  medplum.it('Get userinfo with phone', { needsSeed: true }, async () => {
+  medplum.it('Get userinfo with phone', async () => {
     const user = users.phone as TestUser;
     const tokens = await signIn(user.email, user.password);
     const phone = randomUUID();
@@ -156,7 +158,7 @@ medplum.describe(() => {
     expect(body.phone_number).toBe(phone);
   });
 
-  medplum.it('Get userinfo with address', { needsSeed: true }, async () => {
+  medplum.it('Get userinfo with address', async () => {
     const user = users.address as TestUser;
     const tokens = await signIn(user.email, user.password);
     const reference = (tokens.profile as { reference: string }).reference;
@@ -175,7 +177,7 @@ medplum.describe(() => {
     expect((body.address as { formatted: string }).formatted).toBe(city);
   });
 
-  medplum.it('Get userinfo with only openid', { needsSeed: true }, async () => {
+  medplum.it('Get userinfo with only openid', async () => {
     const tokens = await signIn(alice.email, alice.password, 'openid');
     const { status, body } = await userinfo(tokens.access_token as string);
     expect(status).toBe(200);
@@ -185,7 +187,7 @@ medplum.describe(() => {
     }
   });
 
-  medplum.it('Profile with empty resource', { needsSeed: true }, async () => {
+  medplum.it('Profile with empty resource', async () => {
     const user = users.empty as TestUser;
     const tokens = await signIn(user.email, user.password);
     const reference = `Practitioner/${user.practitionerId}`;
@@ -204,7 +206,7 @@ medplum.describe(() => {
     }
   });
 
-  medplum.it('Profile with full resource', { needsSeed: true }, async () => {
+  medplum.it('Profile with full resource', async () => {
     const user = users.full as TestUser;
     const tokens = await signIn(user.email, user.password);
     const reference = `Practitioner/${user.practitionerId}`;

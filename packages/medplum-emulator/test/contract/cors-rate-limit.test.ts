@@ -1,8 +1,9 @@
 import { MedplumClient, OperationOutcomeError } from '@medplum/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningEmulator, startEmulator } from '../../src/index.ts';
 import { adminClient, alice, buildSeed } from '../fixtures/seed.ts';
-import { againstRealMedplum, EMULATOR_ONLY, form } from './target.ts';
+import { describeSeedBound, SEED_BOUND } from './seed-bound.ts';
+import { form } from './target.ts';
 
 const ALLOWED = 'http://localhost:3000';
 let emulator: RunningEmulator;
@@ -26,7 +27,7 @@ function parseRateLimit(response: Response): { remaining: number; seconds: numbe
   return { remaining: Number(match[1]), seconds: Number(match[2]) };
 }
 
-describe.skipIf(againstRealMedplum)(`CORS (skipped against a real Medplum: ${EMULATOR_ONLY})`, () => {
+describeSeedBound(SEED_BOUND.emulatorOption, 'CORS', () => {
   it('echoes an allowed origin with credentials and the exposed headers', async () => {
     const response = await fetch(`${emulator.url}.well-known/openid-configuration`, { headers: { Origin: ALLOWED } });
     expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED);
@@ -69,7 +70,7 @@ describe.skipIf(againstRealMedplum)(`CORS (skipped against a real Medplum: ${EMU
   });
 });
 
-describe.skipIf(againstRealMedplum)(`rate limit (skipped against a real Medplum: ${EMULATOR_ONLY})`, () => {
+describeSeedBound(SEED_BOUND.emulatorOption, 'rate limit', () => {
   const attempt = (path = 'auth/method', forwardedFor = '10.0.0.1') =>
     fetch(`${emulator.url}${path}`, {
       method: 'POST',

@@ -5,7 +5,7 @@ import { alice, assertionClient, buildSeed, externalClient } from '../fixtures/s
 import type { StandIn } from './identity-provider-stand-in.ts';
 import { STAND_IN, startStandIn } from './identity-provider-stand-in.ts';
 import type { ContractTarget } from './target.ts';
-import { againstRealMedplum, form, NEEDS_SEED, startTarget } from './target.ts';
+import { form, startTarget } from './target.ts';
 
 let standIn: StandIn;
 let target: ContractTarget;
@@ -25,66 +25,63 @@ async function token(fields: Record<string, string>) {
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-describe.skipIf(againstRealMedplum)(
-  `private_key_jwt client assertions (skipped against a real Medplum: ${NEEDS_SEED})`,
-  () => {
-    const tokenUrl = () => `${target.baseUrl}oauth2/token`;
+describe(`private_key_jwt client assertions`, () => {
+  const tokenUrl = () => `${target.baseUrl}oauth2/token`;
 
-    it('MedplumClient.startJwtAssertionLogin signs in with an assertion verified against the client’s jwksUri', async () => {
-      const assertion = await standIn.signClientAssertion({
-        iss: assertionClient.id,
-        sub: assertionClient.id,
-        aud: tokenUrl(),
-      });
-      const medplum = new MedplumClient({ baseUrl: target.baseUrl, storage: new ClientStorage(new MemoryStorage()) });
-      const profile = await medplum.startJwtAssertionLogin(assertion);
-      expect(profile?.id).toBe(assertionClient.id);
+  it('MedplumClient.startJwtAssertionLogin signs in with an assertion verified against the client’s jwksUri', async () => {
+    const assertion = await standIn.signClientAssertion({
+      iss: assertionClient.id,
+      sub: assertionClient.id,
+      aud: tokenUrl(),
+    });
+    const medplum = new MedplumClient({ baseUrl: target.baseUrl, storage: new ClientStorage(new MemoryStorage()) });
+    const profile = await medplum.startJwtAssertionLogin(assertion);
+    expect(profile?.id).toBe(assertionClient.id);
+  });
+
+  it('rejects a wrong audience, iss ≠ sub, an unknown client and a foreign signature', async () => {
+    const fields = (assertion: string) => ({
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    });
+    const wrongAudience = await standIn.signClientAssertion({
+      iss: assertionClient.id,
+      sub: assertionClient.id,
+      aud: 'http://elsewhere/token',
+    });
+    expect((await token(fields(wrongAudience))).json.error_description).toBe('Invalid client assertion audience');
+
+    const wrongIssuer = await standIn.signClientAssertion({
+      iss: assertionClient.id,
+      sub: 'someone',
+      aud: tokenUrl(),
+    });
+    expect((await token(fields(wrongIssuer))).json.error_description).toBe('Invalid client assertion issuer');
+
+    const unknown = await standIn.signClientAssertion({ iss: 'nobody', sub: 'nobody', aud: tokenUrl() });
+    expect((await token(fields(unknown))).json.error_description).toBe('Client not found');
+
+    const otherKey = await generateKeyPair('ES256');
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'client' })
+      .setIssuer(assertionClient.id)
+      .setSubject(assertionClient.id)
+      .setAudience(tokenUrl())
+      .setExpirationTime('5m')
+      .sign(otherKey.privateKey);
+    expect(await token(fields(forged))).toEqual({
+      status: 400,
+      json: { error: 'invalid_request', error_description: 'Invalid client assertion signature' },
     });
 
-    it('rejects a wrong audience, iss ≠ sub, an unknown client and a foreign signature', async () => {
-      const fields = (assertion: string) => ({
-        grant_type: 'client_credentials',
-        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-        client_assertion: assertion,
-      });
-      const wrongAudience = await standIn.signClientAssertion({
-        iss: assertionClient.id,
-        sub: assertionClient.id,
-        aud: 'http://elsewhere/token',
-      });
-      expect((await token(fields(wrongAudience))).json.error_description).toBe('Invalid client assertion audience');
+    expect((await token(fields('not-a-jwt'))).json.error_description).toBe('Invalid client assertion');
+    const wrongType = { ...fields(forged), client_assertion_type: 'urn:example:other' };
+    expect((await token(wrongType)).json.error_description).toBe('Unsupported client assertion type');
+  });
+});
 
-      const wrongIssuer = await standIn.signClientAssertion({
-        iss: assertionClient.id,
-        sub: 'someone',
-        aud: tokenUrl(),
-      });
-      expect((await token(fields(wrongIssuer))).json.error_description).toBe('Invalid client assertion issuer');
-
-      const unknown = await standIn.signClientAssertion({ iss: 'nobody', sub: 'nobody', aud: tokenUrl() });
-      expect((await token(fields(unknown))).json.error_description).toBe('Client not found');
-
-      const otherKey = await generateKeyPair('ES256');
-      const forged = await new SignJWT({})
-        .setProtectedHeader({ alg: 'ES256', kid: 'client' })
-        .setIssuer(assertionClient.id)
-        .setSubject(assertionClient.id)
-        .setAudience(tokenUrl())
-        .setExpirationTime('5m')
-        .sign(otherKey.privateKey);
-      expect(await token(fields(forged))).toEqual({
-        status: 400,
-        json: { error: 'invalid_request', error_description: 'Invalid client assertion signature' },
-      });
-
-      expect((await token(fields('not-a-jwt'))).json.error_description).toBe('Invalid client assertion');
-      const wrongType = { ...fields(forged), client_assertion_type: 'urn:example:other' };
-      expect((await token(wrongType)).json.error_description).toBe('Unsupported client assertion type');
-    });
-  }
-);
-
-describe.skipIf(againstRealMedplum)(`token exchange (skipped against a real Medplum: ${NEEDS_SEED})`, () => {
+describe(`token exchange`, () => {
   it('MedplumClient.exchangeExternalAccessToken trades an identity-provider token for Medplum tokens with a refresh token', async () => {
     const medplum = new MedplumClient({
       baseUrl: target.baseUrl,
@@ -121,7 +118,7 @@ describe.skipIf(againstRealMedplum)(`token exchange (skipped against a real Medp
   });
 });
 
-describe.skipIf(againstRealMedplum)(`/auth/external (skipped against a real Medplum: ${NEEDS_SEED})`, () => {
+describe(`/auth/external`, () => {
   it('exchanges the identity provider’s code, verifies its id_token and redirects to the client with login and code', async () => {
     const medplum = new MedplumClient({
       baseUrl: target.baseUrl,

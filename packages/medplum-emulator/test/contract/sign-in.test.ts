@@ -3,8 +3,9 @@ import { ClientStorage, MedplumClient, MemoryStorage } from '@medplum/core';
 import type { Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient, alice, aliceSecondMembershipId, bob, shortLivedClient, webClient } from '../fixtures/seed.ts';
+import { itSeedBound, SEED_BOUND } from './seed-bound.ts';
 import type { ContractTarget } from './target.ts';
-import { againstRealMedplum, decodePayload, form, NEEDS_SEED, startTarget, waitUntilExpired } from './target.ts';
+import { decodePayload, form, startTarget, waitUntilExpired } from './target.ts';
 
 let target: ContractTarget;
 beforeAll(async () => {
@@ -58,7 +59,7 @@ async function exchange(fields: Record<string, string>) {
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
-describe.skipIf(againstRealMedplum)(`password sign-in (skipped against a real Medplum: ${NEEDS_SEED})`, () => {
+describe(`password sign-in`, () => {
   it('MedplumClient.startLogin + processCode signs in and loads the profile from /auth/me', async () => {
     const medplum = newClient();
     const response = await medplum.startLogin({ email: alice.email, password: alice.password });
@@ -164,10 +165,11 @@ describe.skipIf(againstRealMedplum)(`password sign-in (skipped against a real Me
   });
 });
 
-describe.skipIf(againstRealMedplum)(
-  `choosing a profile and scopes (skipped against a real Medplum: ${NEEDS_SEED})`,
-  () => {
-    it('several memberships → auth/login lists them; auth/profile picks one and returns a code for it', async () => {
+describe(`choosing a profile and scopes`, () => {
+  itSeedBound(
+    SEED_BOUND.secondProject,
+    'several memberships → auth/login lists them; auth/profile picks one and returns a code for it',
+    async () => {
       const challenge = pkce();
       const login = await postJson('auth/login', {
         email: alice.email,
@@ -197,34 +199,34 @@ describe.skipIf(againstRealMedplum)(
       const again = await postJson('auth/profile', { login: login.json.login, profile: alice.membershipId });
       expect(again.status).toBe(400);
       expect((again.json.issue as { details: { text: string } }[])[0]?.details.text).toBe('Login granted');
-    });
+    }
+  );
 
-    it('auth/scope narrows the scope; it cannot widen it', async () => {
-      const challenge = pkce();
-      const login = await postJson('auth/login', {
-        email: alice.email,
-        password: alice.password,
-        clientId: webClient.id,
-        scope: 'openid profile email',
-        codeChallenge: challenge.challenge,
-        codeChallengeMethod: 'S256',
-      });
-      const wider = await postJson('auth/scope', { login: login.json.login, scope: 'openid offline_access' });
-      expect(wider.status).toBe(400);
-      expect(issueTexts(wider.json)).toEqual(['Invalid scope']);
-      const narrower = await postJson('auth/scope', { login: login.json.login, scope: 'openid profile' });
-      expect(narrower.status).toBe(200);
-      const tokens = await exchange({
-        grant_type: 'authorization_code',
-        code: narrower.json.code as string,
-        code_verifier: challenge.verifier,
-      });
-      expect(tokens.json.scope).toBe('openid profile');
+  it('auth/scope narrows the scope; it cannot widen it', async () => {
+    const challenge = pkce();
+    const login = await postJson('auth/login', {
+      email: alice.email,
+      password: alice.password,
+      clientId: webClient.id,
+      scope: 'openid profile email',
+      codeChallenge: challenge.challenge,
+      codeChallengeMethod: 'S256',
     });
-  }
-);
+    const wider = await postJson('auth/scope', { login: login.json.login, scope: 'openid offline_access' });
+    expect(wider.status).toBe(400);
+    expect(issueTexts(wider.json)).toEqual(['Invalid scope']);
+    const narrower = await postJson('auth/scope', { login: login.json.login, scope: 'openid profile' });
+    expect(narrower.status).toBe(200);
+    const tokens = await exchange({
+      grant_type: 'authorization_code',
+      code: narrower.json.code as string,
+      code_verifier: challenge.verifier,
+    });
+    expect(tokens.json.scope).toBe('openid profile');
+  });
+});
 
-describe.skipIf(againstRealMedplum)(`pkceOptional clients (skipped against a real Medplum: ${NEEDS_SEED})`, () => {
+describe(`pkceOptional clients`, () => {
   it('need no verifier; a secret, when sent, must be right', async () => {
     const code = async () =>
       (await postJson('auth/login', { email: alice.email, password: alice.password, clientId: adminClient.id })).json
@@ -246,7 +248,7 @@ describe.skipIf(againstRealMedplum)(`pkceOptional clients (skipped against a rea
   });
 });
 
-describe.skipIf(againstRealMedplum)(`refresh tokens (skipped against a real Medplum: ${NEEDS_SEED})`, () => {
+describe(`refresh tokens`, () => {
   it('come only with offline access and rotate on use; a token two rotations old is refused', async () => {
     const online = await loginCode('openid');
     const noRefresh = await exchange({
@@ -348,7 +350,7 @@ describe.skipIf(againstRealMedplum)(`refresh tokens (skipped against a real Medp
   });
 });
 
-describe.skipIf(againstRealMedplum)(`userinfo (skipped against a real Medplum: ${NEEDS_SEED})`, () => {
+describe(`userinfo`, () => {
   it('returns the User id as sub, and the email with the email scope', async () => {
     const { code, verifier } = await loginCode('openid profile email');
     const tokens = await exchange({ grant_type: 'authorization_code', code, code_verifier: verifier });

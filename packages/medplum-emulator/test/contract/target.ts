@@ -2,24 +2,27 @@ import type { Bundle } from '@medplum/fhirtypes';
 import { contractSuiteSchema, loadConfig } from '@org/config';
 import type { EmulatorOptions, RunningEmulator } from '../../src/index.ts';
 import { startEmulator } from '../../src/index.ts';
-import { adminClient, buildSeed } from '../fixtures/seed.ts';
+import {
+  adminClient,
+  adoptProvisionedValues,
+  buildSeed,
+  restoreSeedValues,
+  seedCredentials,
+} from '../fixtures/seed.ts';
+import { type Provisioned, provisionSeed } from './provision.ts';
 
 /**
  * Where the contract and conformance suites run. By default against a fresh emulator seeded with
  * test/fixtures/seed.ts; with MEDPLUM_CONTRACT_BASE_URL (plus MEDPLUM_CONTRACT_CLIENT_ID / MEDPLUM_CONTRACT_CLIENT_SECRET
- * of a confidential ClientApplication with a project membership) against a real Medplum, where the tests that need
- * seeded users, clients and policies are skipped with the reason below. The settings are checked once, before any
- * test runs, by test/contract/global-setup.ts.
+ * of a project-admin ClientApplication) against a real Medplum, where the same seed is provisioned through the
+ * project's admin API (./provision.ts) and deleted again when the target stops. The cases that need what no project
+ * admin can create are skipped with their reason (./seed-bound.ts). The settings are checked once, before any test
+ * runs, by test/contract/global-setup.ts.
  */
 const settings = loadConfig(contractSuiteSchema);
 
 export const REAL_MEDPLUM_URL = settings.MEDPLUM_CONTRACT_BASE_URL;
 export const againstRealMedplum = REAL_MEDPLUM_URL !== undefined;
-
-/** Why a test is skipped against a real Medplum. */
-export const NEEDS_SEED =
-  'needs the users, clients and policies of test/fixtures/seed.ts, which a real Medplum does not have';
-export const EMULATOR_ONLY = 'tests an emulator option or restart, which a real Medplum does not expose';
 
 let announced = false;
 
@@ -28,6 +31,8 @@ export interface ContractTarget {
   /** A confidential client with a project membership: the fixture's admin client, or MEDPLUM_CONTRACT_CLIENT_*. */
   client: { id: string; secret: string };
   emulator?: RunningEmulator;
+  /** Against a real Medplum: what was provisioned for this target (seed value → value on the server). */
+  provisioned?: Provisioned;
   stop(): Promise<void>;
 }
 
@@ -40,7 +45,7 @@ export async function startTarget(
       id: settings.MEDPLUM_CONTRACT_CLIENT_ID ?? '',
       secret: settings.MEDPLUM_CONTRACT_CLIENT_SECRET ?? '',
     };
-    return { baseUrl: REAL_MEDPLUM_URL, client, stop: async () => {} };
+    return provisionedTarget({ baseUrl: REAL_MEDPLUM_URL, client }, options.seed ?? buildSeed());
   }
   if (!announced) {
     announced = true;
@@ -59,6 +64,28 @@ export async function startTarget(
     client: { id: adminClient.id, secret: adminClient.secret },
     emulator,
     stop: () => emulator.stop(),
+  };
+}
+
+/** The seed provisioned on a real Medplum; the fixture's constants name what was created until the target stops. */
+async function provisionedTarget(target: Omit<ContractTarget, 'stop'>, seed: Bundle): Promise<ContractTarget> {
+  const token = await clientCredentialsToken({ ...target, stop: async () => {} });
+  const session = { baseUrl: target.baseUrl, accessToken: token.access_token as string };
+  const provisioned = await provisionSeed(session, seed, seedCredentials());
+  adoptProvisionedValues(provisioned.mapping);
+  if (provisioned.unprovisioned.length > 0) {
+    console.info(`Run ${provisioned.tag} could not provision: ${provisioned.unprovisioned.join('; ')}`);
+  }
+  return {
+    ...target,
+    provisioned,
+    async stop() {
+      restoreSeedValues(provisioned.mapping);
+      const left = await provisioned.cleanup();
+      if (left.length > 0) {
+        console.info(`Run ${provisioned.tag}: a project admin cannot delete ${left.join(', ')}; remove them by hand.`);
+      }
+    },
   };
 }
 
