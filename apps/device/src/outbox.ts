@@ -6,13 +6,13 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   unlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
+import { replaceFileDurably, syncDirectory } from '@org/runtime';
 
 /**
  * The durable outbox. Results are appended to one JSON-lines file and fsync'ed before anyone may send them; an item
@@ -103,19 +103,6 @@ export interface OpenOutboxOptions {
 
 export class OutboxLockedError extends Error {
   override name = 'OutboxLockedError';
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // Some platforms cannot open a directory for fsync; the rename is still atomic there.
-  }
 }
 
 function isAlive(pid: number): boolean {
@@ -290,7 +277,7 @@ function openJournal(dir: string, file: string, release: () => void): { state: S
       ftruncateSync(fd, replayed.validBytes);
       fsyncSync(fd);
     }
-    if (!existed) fsyncDir(dir);
+    if (!existed) syncDirectory(dir);
     return { state: replayed.state, fd };
   } catch (error) {
     release();
@@ -315,16 +302,6 @@ function compactedRecords(state: State, at: string): LogRecord[] {
   return lines;
 }
 
-function writeDurably(path: string, records: LogRecord[]): void {
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export function openOutbox(dir: string, options: OpenOutboxOptions = {}): Outbox {
   const now = options.now ?? Date.now;
   const compactAfter = options.compactAfter ?? 500;
@@ -344,11 +321,11 @@ export function openOutbox(dir: string, options: OpenOutboxOptions = {}): Outbox
   }
 
   function compact(): void {
-    const temporary = `${file}.compact.tmp`;
-    writeDurably(temporary, compactedRecords(state, at()));
     closeSync(fd);
-    renameSync(temporary, file);
-    fsyncDir(dir);
+    replaceFileDurably(
+      file,
+      compactedRecords(state, at()).map((record) => JSON.stringify(record))
+    );
     fd = openSync(file, 'a');
     state.finishedRecords = 0;
   }

@@ -1,3 +1,4 @@
+export { replaceFileDurably, syncDirectory } from './durable-file.ts';
 export {
   type HttpServerOptions,
   HttpServerStartError,

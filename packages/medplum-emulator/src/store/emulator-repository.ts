@@ -3,6 +3,7 @@ import { deepClone, generateId } from '@medplum/core';
 import type { CreateResourceOptions, DeleteResourceOptions } from '@medplum/fhir-router';
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
+import { mapFor } from './nested-map.ts';
 import { SearchIndex } from './search-index.ts';
 
 /** One change, as the data file's journal records it (store/journal.ts). */
@@ -237,15 +238,6 @@ export class EmulatorRepository extends MemoryRepository {
       }
     }
   }
-}
-
-function mapFor<V>(maps: Map<string, Map<string, V>>, key: string): Map<string, V> {
-  let map = maps.get(key);
-  if (!map) {
-    map = new Map();
-    maps.set(key, map);
-  }
-  return map;
 }
 
 function pushVersion(history: Map<string, Map<string, Resource[]>>, version: WithId<Resource>): void {

@@ -6,10 +6,10 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
+import { replaceFileDurably } from '@org/runtime';
 import { EmulatorStartError } from '../errors.ts';
 import type { EmulatorRepository, JournalRecord } from './emulator-repository.ts';
 
@@ -175,31 +175,10 @@ function parseWholeFile(path: string, text: string) {
 
 /** The journal written anew from what `repo` holds now; a crash leaves the old or the new file, never half of one. */
 function rewrite(path: string, repo: EmulatorRepository): number {
-  const temporary = `${path}.${process.pid}.tmp`;
   const records = repo.journalRecords();
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, `${JSON.stringify({ format: JOURNAL_FORMAT })}\n`);
-    // In chunks: a store of 10,000 resources is a few megabytes, one string per chunk keeps memory flat.
-    for (let start = 0; start < records.length; start += 1_000) {
-      const chunk = records.slice(start, start + 1_000).map((record) => `${JSON.stringify(record)}\n`);
-      writeSync(fd, chunk.join(''));
-    }
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
-  syncDirectory(dirname(path));
+  replaceFileDurably(path, [
+    JSON.stringify({ format: JOURNAL_FORMAT }),
+    ...records.map((record) => JSON.stringify(record)),
+  ]);
   return records.length + 1;
-}
-
-/** Makes a rename or a new file durable (the directory entry itself). */
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

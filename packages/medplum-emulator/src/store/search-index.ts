@@ -1,5 +1,6 @@
 import { getSearchParameter, Operator, type SearchRequest } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import { mapFor } from './nested-map.ts';
 
 /**
  * Which resources of a type could match an identifier or reference search, so a search looks at those instead of
@@ -141,13 +142,4 @@ function collectReferences(value: unknown, keys: Set<string>): void {
 
 function sameKeys(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((key, index) => key === b[index]);
-}
-
-function mapFor<V>(maps: Map<string, Map<string, V>>, key: string): Map<string, V> {
-  let map = maps.get(key);
-  if (!map) {
-    map = new Map();
-    maps.set(key, map);
-  }
-  return map;
 }
