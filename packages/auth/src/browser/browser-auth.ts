@@ -92,6 +92,31 @@ export function describeAuthError(error: unknown): string {
 }
 
 /**
+ * What the callback page's query says before anything is exchanged: a final result, or the code to exchange.
+ * A code comes back either with the state this browser sent to /oauth2/authorize, or — from Medplum's
+ * /auth/external, which sends none — with the login it belongs to (whose PKCE challenge only this browser's
+ * verifier answers). A bare code is someone else's: never exchange it.
+ */
+function checkCallback(params: URLSearchParams, expectedState: string | undefined): CallbackResult | { code: string } {
+  const error = params.get('error');
+  if (error) {
+    const description = params.get('error_description') ?? undefined;
+    return description ? { status: 'error', error, description } : { status: 'error', error };
+  }
+  const code = params.get('code');
+  const login = params.get('login');
+  if (!code) return login ? { status: 'login-pending', login } : { status: 'none' };
+  const state = params.get('state');
+  if (state === null && !login) {
+    return { status: 'error', error: 'state_missing', description: 'This sign-in came back without its state' };
+  }
+  if (state !== null && state !== expectedState) {
+    return { status: 'error', error: 'state_mismatch', description: 'This sign-in was not started here' };
+  }
+  return { code };
+}
+
+/**
  * The app's MedplumClient and its sign-in methods. Email and password sign-in is Medplum's `SignInForm`
  * (`@medplum/react`) on {@link BrowserAuth.medplum}: it runs auth/method, auth/login with PKCE and the token request.
  */
@@ -176,26 +201,9 @@ export function createBrowserAuth(options: BrowserAuthOptions): BrowserAuth {
     },
 
     async handleCallback(search) {
-      const params = new URLSearchParams(search ?? location().search);
-      const error = params.get('error');
-      if (error) {
-        const description = params.get('error_description') ?? undefined;
-        return description ? { status: 'error', error, description } : { status: 'error', error };
-      }
-      const code = params.get('code');
-      const login = params.get('login');
-      if (!code) return login ? { status: 'login-pending', login } : { status: 'none' };
-      // A code comes back either with the state this browser sent to /oauth2/authorize, or — from Medplum's
-      // /auth/external, which sends none — with the login it belongs to (whose PKCE challenge only this browser's
-      // verifier answers). A bare code is someone else's: never exchange it.
-      const state = params.get('state');
-      const expected = storage.getString('pkceState');
-      if (state === null && !login) {
-        return { status: 'error', error: 'state_missing', description: 'This sign-in came back without its state' };
-      }
-      if (state !== null && state !== expected) {
-        return { status: 'error', error: 'state_mismatch', description: 'This sign-in was not started here' };
-      }
+      const checked = checkCallback(new URLSearchParams(search ?? location().search), storage.getString('pkceState'));
+      if (!('code' in checked)) return checked;
+      const { code } = checked;
       try {
         return await exchange(code);
       } catch (err) {

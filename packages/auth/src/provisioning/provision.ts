@@ -96,190 +96,237 @@ function referenceOf(resource: AnyResource): string {
   return `${resource.resourceType}/${resource.id}`;
 }
 
+/** One provisioning run: the admin client, the model, and what the run has learnt and done so far. */
+interface Run {
+  admin: MedplumClient;
+  model: AuthModel;
+  check: boolean;
+  log: (line: string) => void;
+  projectId: string;
+  entries: Map<string, ModelEntry>;
+  /** seed id -> live id; applied as text so references, criteria and access parameters all follow. */
+  ids: Map<string, string>;
+  steps: ProvisionStep[];
+  newClients: NewClientCredentials[];
+}
+
 export async function provisionProject(
   admin: MedplumClient,
   model: AuthModel,
   options: ProvisionOptions = {}
 ): Promise<ProvisionReport> {
-  const check = options.check ?? false;
-  const log = options.log ?? (() => {});
-  if (!admin.getProject()) await admin.getProfileAsync();
-  const project = admin.getProject();
-  const projectId = project?.id;
-  if (!projectId) throw new Error('the admin credentials are not signed in to a project');
-  if (!admin.isProjectAdmin()) throw new Error('provisioning needs a project admin (ProjectMembership.admin = true)');
-
-  const entries = new Map(model.entries.map((e) => [e.key, e]));
-  // seed id -> live id; applied as text so references, criteria and access parameters all follow.
-  const ids = new Map<string, string>([[model.projectId, projectId]]);
-  const steps: ProvisionStep[] = [];
-  const newClients: NewClientCredentials[] = [];
-
-  const live = <T extends AnyResource>(resource: T): T => {
-    let json = JSON.stringify(resource);
-    for (const [seedId, liveId] of ids) if (seedId !== liveId) json = json.replaceAll(seedId, liveId);
-    const copy = JSON.parse(json) as T;
-    delete copy.id;
-    if (copy.meta) {
-      const { project: _project, ...meta } = copy.meta;
-      copy.meta = meta;
-    }
-    return copy;
-  };
-  const record = (step: ProvisionStep) => {
-    steps.push(step);
-    log(
-      `${step.action.padEnd(9)} ${step.key}${step.reference ? ` (${step.reference})` : ''}${step.fields?.length ? ` [${step.fields.join(', ')}]` : ''}`
-    );
-  };
-  const mapId = (entry: ModelEntry | undefined, liveResource: AnyResource | Reference | undefined) => {
-    const liveId =
-      liveResource && ('reference' in liveResource ? liveResource.reference?.split('/')[1] : liveResource.id);
-    if (entry && liveId) ids.set(entry.resource.id, liveId);
-  };
-
-  async function findOne<T extends AnyResource>(query: string): Promise<T | undefined> {
-    const [type, search] = query.split('?') as [string, string];
-    const bundle = await admin.search(type as T['resourceType'], search);
-    const found = (bundle.entry ?? []).map((e) => e.resource as T).filter(Boolean);
-    if (found.length > 1) throw new Error(`${query} matches ${found.length} resources; resolve that by hand first`);
-    return found[0];
-  }
-
-  /** Create or update one resource through FHIR; returns the live resource (undefined when missing in check mode). */
-  async function upsert<T extends AnyResource>(
-    entry: ModelEntry,
-    existing: T | undefined,
-    desired: AnyResource = live(entry.resource)
-  ): Promise<T | undefined> {
-    if (!existing) {
-      if (check) {
-        record({ key: entry.key, action: 'missing' });
-        return undefined;
-      }
-      const created = (await admin.createResource(desired)) as T;
-      record({ key: entry.key, action: 'created', reference: referenceOf(created) });
-      return created;
-    }
-    const fields = differingFields(desired, existing, entry.serverOwned);
-    if (fields.length === 0) {
-      record({ key: entry.key, action: 'unchanged', reference: referenceOf(existing) });
-      return existing;
-    }
-    if (check) {
-      record({ key: entry.key, action: 'drift', reference: referenceOf(existing), fields });
-      return existing;
-    }
-    const updated = (await admin.updateResource(merged(existing, desired, entry.serverOwned))) as T;
-    record({ key: entry.key, action: 'updated', reference: referenceOf(updated), fields });
-    return updated;
-  }
-
-  async function membershipFor(entry: ModelEntry, filter: string): Promise<void> {
-    const membershipEntry = entry.membershipKey ? entries.get(entry.membershipKey) : undefined;
-    if (!membershipEntry) return;
-    const existing = await findOne<ProjectMembership>(`ProjectMembership?${filter}`);
-    if (!existing) {
-      record({ key: membershipEntry.key, action: 'missing' });
-      return;
-    }
-    mapId(membershipEntry, existing);
-    // Only what a project admin may change: project and user are read-only, the profile is fixed at creation.
-    const { project: _p, user: _u, profile: _pr, ...wanted } = live(membershipEntry.resource) as ProjectMembership;
-    await upsert(membershipEntry, existing, wanted as AnyResource);
-  }
-
+  const run = await startRun(admin, model, options);
   for (const entry of model.entries) {
     switch (entry.via) {
       case 'project':
-        record({ key: entry.key, action: 'unchanged', reference: `Project/${projectId}` });
+        record(run, { key: entry.key, action: 'unchanged', reference: `Project/${run.projectId}` });
         break;
       case 'dependent':
         break;
       case 'fhir': {
-        const existing = await findOne<AnyResource>(entry.match ?? '');
-        mapId(entry, await upsert(entry, existing));
+        const existing = await findOne<AnyResource>(run, entry.match ?? '');
+        mapId(run, entry, await upsert(run, entry, existing));
         break;
       }
-      case 'client': {
-        let existing = await findOne<ClientApplication>(entry.match ?? '');
-        if (!existing && !check) {
-          const desired = live(entry.resource) as ClientApplication;
-          const membership = entry.membershipKey ? entries.get(entry.membershipKey) : undefined;
-          const accessPolicy = membership ? (live(membership.resource) as ProjectMembership).accessPolicy : undefined;
-          const created = (await admin.post(`admin/projects/${projectId}/client`, {
-            name: desired.name,
-            description: desired.description,
-            ...(accessPolicy ? { accessPolicy } : {}),
-          })) as ClientApplication;
-          newClients.push({
-            key: entry.key,
-            clientId: created.id ?? '',
-            ...(entry.publicClient ? {} : { clientSecret: created.secret }),
-          });
-          record({ key: entry.key, action: 'created', reference: referenceOf(created) });
-          existing = created;
-          mapId(entry, created);
-          // The admin endpoint only knows name/description/policy: the rest (tag, redirect URIs, jwksUri, ...) now.
-          const full = (await admin.updateResource(
-            merged(created, live(entry.resource), entry.serverOwned)
-          )) as ClientApplication;
-          mapId(entry, full);
-        } else {
-          mapId(entry, await upsert(entry, existing));
-        }
-        if (existing) await membershipFor(entry, `user=ClientApplication/${existing.id}`);
-        else if (entry.membershipKey) record({ key: entry.membershipKey, action: 'missing' });
+      case 'client':
+        await provisionClient(run, entry);
         break;
-      }
-      case 'invite': {
-        let existing = await findOne<Practitioner>(entry.match ?? '');
-        const membershipEntry = entry.membershipKey ? entries.get(entry.membershipKey) : undefined;
-        const userEntry = membershipEntry
-          ? model.entries.find(
-              (e) => e.resource.id === (membershipEntry.resource as ProjectMembership).user?.reference?.split('/')[1]
-            )
-          : undefined;
-        if (!existing && !check && membershipEntry) {
-          const practitioner = entry.resource as Practitioner;
-          const desiredMembership = live(membershipEntry.resource) as ProjectMembership;
-          const email = practitioner.telecom?.find((t) => t.system === 'email')?.value;
-          const membership = (await admin.post(`admin/projects/${projectId}/invite`, {
-            resourceType: 'Practitioner',
-            firstName: practitioner.name?.[0]?.given?.[0] ?? 'Dev',
-            lastName: practitioner.name?.[0]?.family ?? 'Practitioner',
-            email,
-            ...(entry.password ? { password: entry.password } : {}),
-            sendEmail: false,
-            upsert: true,
-            ...(desiredMembership.accessPolicy ? { accessPolicy: desiredMembership.accessPolicy } : {}),
-            ...(desiredMembership.access ? { access: desiredMembership.access } : {}),
-            ...(desiredMembership.admin !== undefined ? { admin: desiredMembership.admin } : {}),
-          })) as ProjectMembership;
-          if (!membership.profile?.reference) throw new Error(`invite for ${entry.key} returned no membership`);
-          const profile = (await admin.readReference(membership.profile)) as Practitioner;
-          mapId(entry, profile);
-          mapId(userEntry, membership.user);
-          mapId(membershipEntry, membership);
-          const updated = (await admin.updateResource(merged(profile, live(entry.resource)))) as Practitioner;
-          record({ key: entry.key, action: 'created', reference: referenceOf(updated) });
-          existing = updated;
-        } else {
-          mapId(entry, await upsert(entry, existing));
-        }
-        if (existing) {
-          const membership = await findOne<ProjectMembership>(`ProjectMembership?profile=Practitioner/${existing.id}`);
-          mapId(userEntry, membership?.user);
-          await membershipFor(entry, `profile=Practitioner/${existing.id}`);
-        } else if (entry.membershipKey) {
-          record({ key: entry.membershipKey, action: 'missing' });
-        }
+      case 'invite':
+        await provisionPractitioner(run, entry);
         break;
-      }
     }
   }
-
   const counts: Record<ProvisionAction, number> = { created: 0, updated: 0, unchanged: 0, missing: 0, drift: 0 };
-  for (const step of steps) counts[step.action]++;
-  return { projectId, steps, newClients, counts };
+  for (const step of run.steps) counts[step.action]++;
+  return { projectId: run.projectId, steps: run.steps, newClients: run.newClients, counts };
+}
+
+async function startRun(admin: MedplumClient, model: AuthModel, options: ProvisionOptions): Promise<Run> {
+  if (!admin.getProject()) await admin.getProfileAsync();
+  const projectId = admin.getProject()?.id;
+  if (!projectId) throw new Error('the admin credentials are not signed in to a project');
+  if (!admin.isProjectAdmin()) throw new Error('provisioning needs a project admin (ProjectMembership.admin = true)');
+  return {
+    admin,
+    model,
+    check: options.check ?? false,
+    log: options.log ?? (() => {}),
+    projectId,
+    entries: new Map(model.entries.map((e) => [e.key, e])),
+    ids: new Map<string, string>([[model.projectId, projectId]]),
+    steps: [],
+    newClients: [],
+  };
+}
+
+/** The model resource with seed ids replaced by live ones, without id and meta.project (the server sets them). */
+function live<T extends AnyResource>(run: Run, resource: T): T {
+  let json = JSON.stringify(resource);
+  for (const [seedId, liveId] of run.ids) if (seedId !== liveId) json = json.replaceAll(seedId, liveId);
+  const copy = JSON.parse(json) as T;
+  delete copy.id;
+  if (copy.meta) {
+    const { project: _project, ...meta } = copy.meta;
+    copy.meta = meta;
+  }
+  return copy;
+}
+
+function record(run: Run, step: ProvisionStep): void {
+  run.steps.push(step);
+  run.log(
+    `${step.action.padEnd(9)} ${step.key}${step.reference ? ` (${step.reference})` : ''}${step.fields?.length ? ` [${step.fields.join(', ')}]` : ''}`
+  );
+}
+
+function mapId(run: Run, entry: ModelEntry | undefined, liveResource: AnyResource | Reference | undefined): void {
+  const liveId =
+    liveResource && ('reference' in liveResource ? liveResource.reference?.split('/')[1] : liveResource.id);
+  if (entry && liveId) run.ids.set(entry.resource.id, liveId);
+}
+
+async function findOne<T extends AnyResource>(run: Run, query: string): Promise<T | undefined> {
+  const [type, search] = query.split('?') as [string, string];
+  const bundle = await run.admin.search(type as T['resourceType'], search);
+  const found = (bundle.entry ?? []).map((e) => e.resource as T).filter(Boolean);
+  if (found.length > 1) throw new Error(`${query} matches ${found.length} resources; resolve that by hand first`);
+  return found[0];
+}
+
+/** Create or update one resource through FHIR; returns the live resource (undefined when missing in check mode). */
+async function upsert<T extends AnyResource>(
+  run: Run,
+  entry: ModelEntry,
+  existing: T | undefined,
+  desired: AnyResource = live(run, entry.resource)
+): Promise<T | undefined> {
+  if (!existing) {
+    if (run.check) {
+      record(run, { key: entry.key, action: 'missing' });
+      return undefined;
+    }
+    const created = (await run.admin.createResource(desired)) as T;
+    record(run, { key: entry.key, action: 'created', reference: referenceOf(created) });
+    return created;
+  }
+  const fields = differingFields(desired, existing, entry.serverOwned);
+  if (fields.length === 0) {
+    record(run, { key: entry.key, action: 'unchanged', reference: referenceOf(existing) });
+    return existing;
+  }
+  if (run.check) {
+    record(run, { key: entry.key, action: 'drift', reference: referenceOf(existing), fields });
+    return existing;
+  }
+  const updated = (await run.admin.updateResource(merged(existing, desired, entry.serverOwned))) as T;
+  record(run, { key: entry.key, action: 'updated', reference: referenceOf(updated), fields });
+  return updated;
+}
+
+function membershipEntryOf(run: Run, entry: ModelEntry): ModelEntry | undefined {
+  return entry.membershipKey ? run.entries.get(entry.membershipKey) : undefined;
+}
+
+async function membershipFor(run: Run, entry: ModelEntry, filter: string): Promise<void> {
+  const membershipEntry = membershipEntryOf(run, entry);
+  if (!membershipEntry) return;
+  const existing = await findOne<ProjectMembership>(run, `ProjectMembership?${filter}`);
+  if (!existing) {
+    record(run, { key: membershipEntry.key, action: 'missing' });
+    return;
+  }
+  mapId(run, membershipEntry, existing);
+  // Only what a project admin may change: project and user are read-only, the profile is fixed at creation.
+  const { project: _p, user: _u, profile: _pr, ...wanted } = live(run, membershipEntry.resource) as ProjectMembership;
+  await upsert(run, membershipEntry, existing, wanted as AnyResource);
+}
+
+/** A ClientApplication and its membership: created through the admin endpoint, updated through FHIR. */
+async function provisionClient(run: Run, entry: ModelEntry): Promise<void> {
+  let existing = await findOne<ClientApplication>(run, entry.match ?? '');
+  if (!existing && !run.check) {
+    existing = await createClient(run, entry);
+  } else {
+    mapId(run, entry, await upsert(run, entry, existing));
+  }
+  if (existing) await membershipFor(run, entry, `user=ClientApplication/${existing.id}`);
+  else if (entry.membershipKey) record(run, { key: entry.membershipKey, action: 'missing' });
+}
+
+async function createClient(run: Run, entry: ModelEntry): Promise<ClientApplication> {
+  const desired = live(run, entry.resource) as ClientApplication;
+  const membership = membershipEntryOf(run, entry);
+  const accessPolicy = membership ? (live(run, membership.resource) as ProjectMembership).accessPolicy : undefined;
+  const created = (await run.admin.post(`admin/projects/${run.projectId}/client`, {
+    name: desired.name,
+    description: desired.description,
+    ...(accessPolicy ? { accessPolicy } : {}),
+  })) as ClientApplication;
+  run.newClients.push({
+    key: entry.key,
+    clientId: created.id ?? '',
+    ...(entry.publicClient ? {} : { clientSecret: created.secret }),
+  });
+  record(run, { key: entry.key, action: 'created', reference: referenceOf(created) });
+  mapId(run, entry, created);
+  // The admin endpoint only knows name/description/policy: the rest (tag, redirect URIs, jwksUri, ...) now.
+  const full = (await run.admin.updateResource(
+    merged(created, live(run, entry.resource), entry.serverOwned)
+  )) as ClientApplication;
+  mapId(run, entry, full);
+  return created;
+}
+
+/** A practitioner with a User and membership: created through the invite endpoint, updated through FHIR. */
+async function provisionPractitioner(run: Run, entry: ModelEntry): Promise<void> {
+  let existing = await findOne<Practitioner>(run, entry.match ?? '');
+  const membershipEntry = membershipEntryOf(run, entry);
+  const userEntry = membershipEntry
+    ? run.model.entries.find(
+        (e) => e.resource.id === (membershipEntry.resource as ProjectMembership).user?.reference?.split('/')[1]
+      )
+    : undefined;
+  if (!existing && !run.check && membershipEntry) {
+    existing = await invitePractitioner(run, entry, membershipEntry, userEntry);
+  } else {
+    mapId(run, entry, await upsert(run, entry, existing));
+  }
+  if (existing) {
+    const membership = await findOne<ProjectMembership>(run, `ProjectMembership?profile=Practitioner/${existing.id}`);
+    mapId(run, userEntry, membership?.user);
+    await membershipFor(run, entry, `profile=Practitioner/${existing.id}`);
+  } else if (entry.membershipKey) {
+    record(run, { key: entry.membershipKey, action: 'missing' });
+  }
+}
+
+async function invitePractitioner(
+  run: Run,
+  entry: ModelEntry,
+  membershipEntry: ModelEntry,
+  userEntry: ModelEntry | undefined
+): Promise<Practitioner> {
+  const practitioner = entry.resource as Practitioner;
+  const desiredMembership = live(run, membershipEntry.resource) as ProjectMembership;
+  const email = practitioner.telecom?.find((t) => t.system === 'email')?.value;
+  const membership = (await run.admin.post(`admin/projects/${run.projectId}/invite`, {
+    resourceType: 'Practitioner',
+    firstName: practitioner.name?.[0]?.given?.[0] ?? 'Dev',
+    lastName: practitioner.name?.[0]?.family ?? 'Practitioner',
+    email,
+    ...(entry.password ? { password: entry.password } : {}),
+    sendEmail: false,
+    upsert: true,
+    ...(desiredMembership.accessPolicy ? { accessPolicy: desiredMembership.accessPolicy } : {}),
+    ...(desiredMembership.access ? { access: desiredMembership.access } : {}),
+    ...(desiredMembership.admin !== undefined ? { admin: desiredMembership.admin } : {}),
+  })) as ProjectMembership;
+  if (!membership.profile?.reference) throw new Error(`invite for ${entry.key} returned no membership`);
+  const profile = (await run.admin.readReference(membership.profile)) as Practitioner;
+  mapId(run, entry, profile);
+  mapId(run, userEntry, membership.user);
+  mapId(run, membershipEntry, membership);
+  const updated = (await run.admin.updateResource(merged(profile, live(run, entry.resource)))) as Practitioner;
+  record(run, { key: entry.key, action: 'created', reference: referenceOf(updated) });
+  return updated;
 }
