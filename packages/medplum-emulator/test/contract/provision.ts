@@ -39,7 +39,7 @@ export interface Provisioned {
   mapping: Map<string, string>;
   /** Seed resources no project-admin API creates (another project, Logins, keys, …), as `Type/id`. */
   unprovisioned: string[];
-  /** Deletes what was created, newest first; answers what could not be deleted (e.g. server-wide Users). */
+  /** Deletes what was created, newest first; answers what is left (server-wide Users: only a super admin deletes them). */
   cleanup(): Promise<string[]>;
 }
 
@@ -57,7 +57,7 @@ export async function provisionSeed(
   const { project } = await api.json<{ project: Project & { id: string } }>('GET', 'auth/me');
   const resources = (seed.entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource] : []));
   const seedProjectId = resources.find((resource) => resource.resourceType === 'Project')?.id;
-  const state: State = { api, tag, mapping: new Map(), created: [], projectId: project.id };
+  const state: State = { api, tag, mapping: new Map(), created: [], serverWideUsers: [], projectId: project.id };
   if (seedProjectId) state.mapping.set(seedProjectId, project.id);
 
   const inProject = resources.filter((resource) => !resource.meta?.project || resource.meta.project === seedProjectId);
@@ -119,7 +119,7 @@ export async function provisionSeed(
           left.push(`${resource.resourceType}/${resource.id} (${response.status})`);
         }
       }
-      return left;
+      return [...left, ...state.serverWideUsers];
     },
   };
 }
@@ -129,6 +129,7 @@ interface State {
   tag: string;
   mapping: Map<string, string>;
   created: Created[];
+  serverWideUsers: string[];
   projectId: string;
 }
 
@@ -176,7 +177,11 @@ async function inviteUser(
   const [, invitedId] = invited.user?.reference?.split('/') ?? [];
   const [, profileId] = invited.profile?.reference?.split('/') ?? [];
   if (!invitedId || !profileId) throw new Error(`invite of ${email} answered no user or profile`);
-  state.created.push({ resourceType: 'User', id: invitedId }, { resourceType: profileType, id: profileId });
+  // An invited patient is a project User the admin can delete; anyone else is a server-wide User, which only a super
+  // admin can (Medplum's project-admin policy covers `User?_project=…` only: packages/server/src/fhir/accesspolicy.ts).
+  if (profileType === 'Patient') state.created.push({ resourceType: 'User', id: invitedId });
+  else state.serverWideUsers.push(`User/${invitedId} (${email})`);
+  state.created.push({ resourceType: profileType, id: profileId });
   state.mapping.set(userId, invitedId);
   const seedProfileId = membership.profile?.reference?.split('/')[1];
   if (seedProfileId) state.mapping.set(seedProfileId, profileId);

@@ -83,7 +83,7 @@ async function provisionedTarget(target: Omit<ContractTarget, 'stop'>, seed: Bun
       restoreSeedValues(provisioned.mapping);
       const left = await provisioned.cleanup();
       if (left.length > 0) {
-        console.info(`Run ${provisioned.tag}: a project admin cannot delete ${left.join(', ')}; remove them by hand.`);
+        console.info(`Run ${provisioned.tag} left what a project admin cannot delete: ${left.join(', ')}.`);
       }
     },
   };
