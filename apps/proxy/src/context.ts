@@ -4,10 +4,11 @@ import type { Context } from 'hono';
 import type { TimingVariables } from 'hono/timing';
 import { DEFAULT_SETTINGS, type ProxyConfig, type ProxySettings, type PublicSite, publicSite } from './config.ts';
 import { type Logger, proxyLogger } from './log.ts';
-import { createRateLimiter, type RateLimiter } from './security/rate-limit.ts';
+import type { RateLimiter } from './security/rate-limit.ts';
 import { createSignInGuard } from './security/sign-in-guard.ts';
 import { type CookieCodec, createCookieCodec, type SessionCookieSpec, sessionCookieSpec } from './session/cookie.ts';
-import { createSessionStore, type Session, type SessionStore } from './session/store.ts';
+import type { Session, SessionStore } from './session/store.ts';
+import { memoryStore, type ProxyStore } from './store/store.ts';
 import { createUserStore, devUsers, type LegacyUser, type UserSeed, type UserStore } from './users/store.ts';
 
 /** What `createApp` takes besides the configuration; every field has a production default. */
@@ -27,6 +28,11 @@ export interface AppDeps {
    * it reports (e.g. the last hop it appends to X-Forwarded-For) — never a header the client itself can set.
    */
   clientAddress?: (c: Context) => string;
+  /**
+   * Where sessions, budgets and sign-in counters live. Default: memory (one instance). `server.ts` passes the Redis
+   * store when PROXY_SESSION_STORE_URL is set, connected before the first request.
+   */
+  store?: ProxyStore;
 }
 
 /** Per-request values the middleware hands on (Hono's context variables). */
@@ -50,6 +56,7 @@ export interface ProxyContext {
   site: PublicSite;
   medplum: ServiceClient;
   users: Promise<UserStore>;
+  store: ProxyStore;
   sessions: SessionStore;
   codec: CookieCodec;
   cookie: SessionCookieSpec;
@@ -84,7 +91,9 @@ export function createProxyContext(config: ProxyConfig, deps: AppDeps = {}): Pro
       ...(deps.fetch ? { fetch: deps.fetch } : {}),
       log: (line) => log({ level: 'info', msg: line }),
     });
-  const budget = (limit: number) => createRateLimiter(limit, settings.rateLimitWindowMs, now);
+  const store = deps.store ?? memoryStore();
+  const counter = (name: string, limit: number, windowMs: number) => store.rateLimiter(name, limit, windowMs, now);
+  const budget = (name: string, limit: number) => counter(name, limit, settings.rateLimitWindowMs);
   return {
     config,
     settings,
@@ -93,7 +102,8 @@ export function createProxyContext(config: ProxyConfig, deps: AppDeps = {}): Pro
     site,
     medplum,
     users: createUserStore(deps.users ?? devUsers(config), settings.passwordCost),
-    sessions: createSessionStore(
+    store,
+    sessions: store.sessions(
       {
         idleMs: settings.sessionIdleMs,
         absoluteMs: settings.sessionAbsoluteMs,
@@ -105,9 +115,9 @@ export function createProxyContext(config: ProxyConfig, deps: AppDeps = {}): Pro
     cookie: sessionCookieSpec(site),
     clientAddress: deps.clientAddress ?? socketAddress,
     budgets: {
-      perSession: budget(settings.rateLimitPerSession),
-      perUser: budget(settings.rateLimitPerUser),
-      perAddress: budget(settings.rateLimitPerAddress),
+      perSession: budget('session', settings.rateLimitPerSession),
+      perUser: budget('user', settings.rateLimitPerUser),
+      perAddress: budget('address', settings.rateLimitPerAddress),
     },
     signInGuard: createSignInGuard(
       {
@@ -116,7 +126,10 @@ export function createProxyContext(config: ProxyConfig, deps: AppDeps = {}): Pro
         windowMs: settings.signInWindowMs,
         maxConcurrentChecks: settings.maxConcurrentSignIns,
       },
-      now
+      {
+        perAddress: counter('sign-in-address', settings.signInAttemptsPerAddress, settings.signInWindowMs),
+        perUserAndAddress: counter('sign-in-failures', settings.signInFailuresPerWindow, settings.signInWindowMs),
+      }
     ),
   };
 }

@@ -45,6 +45,15 @@ export function optionalHttpUrl(info: FieldInfo) {
 }
 
 /**
+ * A `redis://` or `rediss://` URL (e.g. a shared store), no default: absent means "keep it in this process". Secret,
+ * because the URL may carry the store's password (`redis://:password@host:6379/0`); it is never printed.
+ */
+export function optionalRedisUrl(info: Omit<FieldInfo, 'secret'>) {
+  const schema = z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional();
+  return withInfo(schema, { ...info, secret: true });
+}
+
+/**
  * The address a server listens on. Loopback by default: nothing is reachable from another machine until someone says
  * so (`0.0.0.0` for every interface, or one interface's address).
  */

@@ -6,6 +6,7 @@ import {
   listenHost,
   oneOf,
   optionalHttpUrl,
+  optionalRedisUrl,
   optionalSecret,
   optionalText,
   originList,
@@ -69,6 +70,11 @@ export const proxySchema = z.object({
   PROXY_SESSION_SECRET: secret('dev-only-proxy-session-secret-change-me-0123456789', {
     description: "Key that encrypts the legacy app's session cookies",
     minLength: 32,
+  }),
+  PROXY_SESSION_STORE_URL: optionalRedisUrl({
+    description:
+      'Redis holding sessions, rate limits and sign-in lock-outs, shared by every proxy instance (in memory, one instance, when unset)',
+    example: 'redis://127.0.0.1:6379/0',
   }),
   LEGACY_DEV_USERNAME: text('clinician', {
     description: 'Seeded user of the legacy app (its own identity, not Medplum)',

@@ -34,9 +34,9 @@ export function apiRoutes(ctx: ProxyContext): Hono<AppEnv> {
   );
   api.post('/session', (c) => signIn(ctx, c));
   // Sign out: the server-side session is deleted (a copied cookie is worthless from now on) and the cookie cleared.
-  api.delete('/session', (c) => {
+  api.delete('/session', async (c) => {
     const session = c.get('session');
-    if (session) ctx.sessions.delete(session.id);
+    if (session) await ctx.sessions.delete(session);
     c.header('Set-Cookie', serializeSessionCookie(ctx.cookie, '', 0));
     return c.body(null, 204);
   });
@@ -63,7 +63,7 @@ async function signIn(ctx: ProxyContext, c: Context<AppEnv>): Promise<Response> 
   if (typeof username !== 'string' || typeof password !== 'string' || username.length > 128 || password.length > 128) {
     return c.json({ error: 'bad_request', message: 'username and password (strings) are required' }, 400);
   }
-  const attempt = ctx.signInGuard.begin(username, ctx.clientAddress(c));
+  const attempt = await ctx.signInGuard.begin(username, ctx.clientAddress(c));
   if (!attempt.ok) {
     c.set('reason', attempt.reason);
     c.header('Retry-After', String(attempt.retryAfterSeconds));
@@ -73,7 +73,7 @@ async function signIn(ctx: ProxyContext, c: Context<AppEnv>): Promise<Response> 
   try {
     user = await (await ctx.users).authenticate(username, password);
   } finally {
-    attempt.finish(user !== undefined);
+    await attempt.finish(user !== undefined);
   }
   if (!user) {
     c.set('reason', 'bad-credentials');
@@ -87,8 +87,8 @@ async function signIn(ctx: ProxyContext, c: Context<AppEnv>): Promise<Response> 
     return c.json({ error: 'medplum_unavailable' }, 503);
   }
   const previous = c.get('session');
-  if (previous) ctx.sessions.delete(previous.id);
-  const session = ctx.sessions.create(user.username, identity);
+  if (previous) await ctx.sessions.delete(previous);
+  const session = await ctx.sessions.create(user.username, identity);
   c.set('session', session);
   c.set('user', { ...user, medplum: identity });
   const cookie = serializeSessionCookie(ctx.cookie, ctx.codec.seal(session.id), ctx.settings.sessionAbsoluteMs / 1000);

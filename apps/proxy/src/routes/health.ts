@@ -2,11 +2,17 @@ import { Hono } from 'hono';
 import type { AppEnv, ProxyContext } from '../context.ts';
 import { APP_CSS, APP_JS } from '../pages/assets.ts';
 
-/** Liveness, readiness (a Medplum token can be had) and the pages' static script and stylesheet: no session needed. */
+/** Liveness, readiness (the session store answers and a Medplum token can be had) and the pages' static script and stylesheet: no session needed. */
 export function healthRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    try {
+      await ctx.store.ping();
+    } catch {
+      c.set('reason', 'session-store-unavailable');
+      return c.json({ status: 'unavailable', reason: 'session store unreachable' }, 503);
+    }
     try {
       await withTimeout(ctx.medplum.ready(), 5_000);
       return c.json({ status: 'ready' });

@@ -1,16 +1,21 @@
 /**
- * Fixed-window counters keyed by session id (API and pages) or by user name (failed sign-ins). Every user reaches
- * Medplum from the proxy's one address, so Medplum's own per-IP limits cannot tell users apart: the proxy must.
+ * Fixed-window counters keyed by session id, user name or client address (API and pages), and by address or user +
+ * address (sign-in). Every user reaches Medplum from the proxy's one address, so Medplum's own per-IP limits cannot
+ * tell users apart: the proxy must. In memory here; `store/redis.ts` keeps the same counters in Redis so that every
+ * instance counts against one budget.
  */
 export interface RateLimiter {
-  /** Counts one hit; returns seconds to wait when the key is over its limit, else 0. */
-  hit(key: string): number;
-  /** Seconds to wait if the key is already over its limit, without counting a hit. */
-  blocked(key: string): number;
-  reset(key: string): void;
+  /** Counts one hit; resolves to the seconds to wait when the key is over its limit, else 0. */
+  hit(key: string): Promise<number>;
+  reset(key: string): Promise<void>;
 }
 
-export function createRateLimiter(limit: number, windowMs: number, now: () => number): RateLimiter {
+/** Seconds until a window that started `windowLeftMs` before its end runs out, when `count` is over `limit`. */
+export function secondsToWait(count: number, limit: number, windowLeftMs: number): number {
+  return count > limit ? Math.max(1, Math.ceil(windowLeftMs / 1000)) : 0;
+}
+
+export function createMemoryRateLimiter(limit: number, windowMs: number, now: () => number): RateLimiter {
   const windows = new Map<string, { start: number; count: number }>();
   const current = (key: string, at: number) => {
     let entry = windows.get(key);
@@ -23,22 +28,15 @@ export function createRateLimiter(limit: number, windowMs: number, now: () => nu
     }
     return entry;
   };
-  const wait = (entry: { start: number; count: number }, at: number) =>
-    entry.count > limit ? Math.max(1, Math.ceil((entry.start + windowMs - at) / 1000)) : 0;
 
   return {
-    hit(key) {
+    async hit(key) {
       const at = now();
       const entry = current(key, at);
       entry.count += 1;
-      return wait(entry, at);
+      return secondsToWait(entry.count, limit, entry.start + windowMs - at);
     },
-    blocked(key) {
-      const at = now();
-      const entry = current(key, at);
-      return entry.count >= limit ? Math.max(1, Math.ceil((entry.start + windowMs - at) / 1000)) : 0;
-    },
-    reset(key) {
+    async reset(key) {
       windows.delete(key);
     },
   };

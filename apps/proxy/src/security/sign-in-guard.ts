@@ -1,5 +1,4 @@
 import type { RateLimiter } from './rate-limit.ts';
-import { createRateLimiter } from './rate-limit.ts';
 
 export interface SignInGuardSettings {
   /** Failed sign-ins per user name *from one client address* per window before 429 (default 5 per 15 min). */
@@ -21,7 +20,7 @@ export type SignInRefusal = {
 export type SignInAttempt = {
   ok: true;
   /** Ends the attempt: a correct password clears the user's failures from this address, a wrong one keeps them. */
-  finish(succeeded: boolean): void;
+  finish(succeeded: boolean): Promise<void>;
 };
 
 /**
@@ -33,29 +32,34 @@ export type SignInAttempt = {
  *   Lock-out is per user + address on purpose: someone guessing a user's password locks out only themselves, never the
  *   user signing in from their own machine (a global per-user lock-out would hand any attacker a denial of service);
  * - at most `maxConcurrentChecks` scrypt runs at once, so sign-in floods cannot take the CPU from everyone else.
+ *
+ * The two counters live in the shared store (every instance counts against the same budget); the concurrency cap is
+ * per instance on purpose, since it protects this process's CPU.
  */
-export function createSignInGuard(settings: SignInGuardSettings, now: () => number) {
-  const perAddress: RateLimiter = createRateLimiter(settings.attemptsPerAddress, settings.windowMs, now);
-  const perUserAndAddress: RateLimiter = createRateLimiter(settings.failuresPerUserAndAddress, settings.windowMs, now);
+export function createSignInGuard(
+  settings: SignInGuardSettings,
+  counters: { perAddress: RateLimiter; perUserAndAddress: RateLimiter }
+) {
+  const { perAddress, perUserAndAddress } = counters;
   let checking = 0;
 
   return {
-    begin(username: string, address: string): SignInAttempt | SignInRefusal {
-      const addressWait = perAddress.hit(address);
+    async begin(username: string, address: string): Promise<SignInAttempt | SignInRefusal> {
+      const addressWait = await perAddress.hit(address);
       if (addressWait) return refusal(429, addressWait, 'sign-in-throttled-address');
       const key = `${username.trim().toLowerCase()}\u0000${address}`;
-      const userWait = perUserAndAddress.hit(key);
+      const userWait = await perUserAndAddress.hit(key);
       if (userWait) return refusal(429, userWait, 'sign-in-throttled');
       if (checking >= settings.maxConcurrentChecks) return refusal(503, 1, 'sign-in-busy');
       checking += 1;
       let finished = false;
       return {
         ok: true,
-        finish(succeeded) {
+        async finish(succeeded) {
           if (finished) return;
           finished = true;
           checking -= 1;
-          if (succeeded) perUserAndAddress.reset(key);
+          if (succeeded) await perUserAndAddress.reset(key);
         },
       };
     },

@@ -1,12 +1,14 @@
 /**
  * Server-side sessions: a random 256-bit id per sign-in (never reused, so a session id planted before sign-in is
- * worthless), an idle timeout and an absolute lifetime, and deletion at sign-out. In memory: one proxy instance. Several
- * instances behind a load balancer need a shared store (Redis, a database) behind the same interface.
+ * worthless), an idle timeout and an absolute lifetime, and deletion at sign-out. The interface is asynchronous so the
+ * same code runs on the in-memory store (one instance, `pnpm dev`) and on Redis (any number of instances,
+ * `store/redis.ts`); both pass the same contract tests (`store/store.contract.test.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import type { MedplumIdentity } from '../users/store.ts';
 
 export interface Session {
+  /** The raw id, known only to this process and (sealed) to the browser; a shared store keeps only its hash. */
   id: string;
   username: string;
   /** The user's Medplum membership, resolved at sign-in. */
@@ -16,10 +18,10 @@ export interface Session {
 }
 
 export interface SessionStore {
-  create(username: string, medplum: MedplumIdentity): Session;
+  create(username: string, medplum: MedplumIdentity): Promise<Session>;
   /** The live session, its idle clock restarted; an expired one is deleted and undefined returned. */
-  touch(id: string): Session | undefined;
-  delete(id: string): void;
+  touch(id: string): Promise<Session | undefined>;
+  delete(session: Pick<Session, 'id' | 'username'>): Promise<void>;
 }
 
 export interface SessionLifetimes {
@@ -29,39 +31,45 @@ export interface SessionLifetimes {
   maxPerUser: number;
 }
 
-export function createSessionStore(lifetimes: SessionLifetimes, now: () => number): SessionStore {
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function sessionExpired(session: Session, lifetimes: SessionLifetimes, at: number): boolean {
+  return at - session.lastSeenAt >= lifetimes.idleMs || at - session.createdAt >= lifetimes.absoluteMs;
+}
+
+/** The in-memory store: this process only, gone at restart. */
+export function createMemorySessionStore(lifetimes: SessionLifetimes, now: () => number): SessionStore {
   const sessions = new Map<string, Session>();
-  const expired = (session: Session, at: number) =>
-    at - session.lastSeenAt >= lifetimes.idleMs || at - session.createdAt >= lifetimes.absoluteMs;
   const sweep = (at: number) => {
-    for (const [id, session] of sessions) if (expired(session, at)) sessions.delete(id);
+    for (const [id, session] of sessions) if (sessionExpired(session, lifetimes, at)) sessions.delete(id);
   };
 
   return {
-    create(username, medplum) {
+    async create(username, medplum) {
       const at = now();
       if (sessions.size >= 1000) sweep(at);
       // Oldest first (a Map keeps insertion order): a user over the cap loses their oldest sessions.
       const own = [...sessions.values()].filter((session) => session.username === username);
       for (const old of own.slice(0, Math.max(0, own.length - lifetimes.maxPerUser + 1))) sessions.delete(old.id);
-      const id = randomBytes(32).toString('base64url');
-      const session: Session = { id, username, medplum, createdAt: at, lastSeenAt: at };
+      const session: Session = { id: newSessionId(), username, medplum, createdAt: at, lastSeenAt: at };
       sessions.set(session.id, session);
-      return session;
+      return { ...session };
     },
-    touch(id) {
+    async touch(id) {
       const session = sessions.get(id);
       if (!session) return undefined;
       const at = now();
-      if (expired(session, at)) {
+      if (sessionExpired(session, lifetimes, at)) {
         sessions.delete(id);
         return undefined;
       }
       session.lastSeenAt = at;
-      return session;
+      return { ...session };
     },
-    delete(id) {
-      sessions.delete(id);
+    async delete(session) {
+      sessions.delete(session.id);
     },
   };
 }
