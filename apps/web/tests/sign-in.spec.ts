@@ -53,7 +53,10 @@ test.describe('sign-in', () => {
     // As /auth/external returns: the code with its login, so the app tries the exchange and Medplum refuses it.
     await page.goto('/auth/callback?login=00000000-0000-4000-8000-000000000000&code=not-a-real-code');
     const alert = page.getByTestId('callback-error');
-    await expect(alert).toContainText('invalid_grant');
+    // The app's own label for a failed exchange, then Medplum's refusal word for word: packages/server/src/oauth/token.ts
+    // answers an unknown code with `invalid_request` / "Invalid code".
+    await expect(alert.getByText('Medplum refused the authorization code.')).toBeVisible();
+    await expect(alert.locator('p', { has: page.locator('code') })).toHaveText('invalid_grant Invalid code');
   });
 
   test('a bare code (no state, no login) is refused before any code exchange', async ({ page }) => {

@@ -692,7 +692,7 @@ medplum.describe(() => {
       await failedEvents(subscription, 3, 'ExistingError');
       const updated = await read<Subscription>('Subscription', subscription.id, secondClient);
       expect(updated.status).toBe('off');
-      expect(updated.error).toContain('Automatically disabled');
+      expect(updated.error).toBe('Automatically disabled after 3 consecutive failed events in the last 600 seconds');
     }
   );
 
@@ -743,7 +743,7 @@ medplum.describe(() => {
         }
         const updated = await readOn<Subscription>(overridden, `Subscription/${subscription.id}`);
         expect(updated.status).toBe('off');
-        expect(updated.error).toContain('after 2 consecutive failed events');
+        expect(updated.error).toBe('Automatically disabled after 2 consecutive failed events in the last 600 seconds');
       } finally {
         await overridden.stop();
       }
@@ -805,7 +805,7 @@ medplum.describe(() => {
         }
         const updated = await readOn<Subscription>(invalid, `Subscription/${subscription.id}`);
         expect(updated.status).toBe('off');
-        expect(updated.error).toContain('after 2 consecutive failed events');
+        expect(updated.error).toBe('Automatically disabled after 2 consecutive failed events in the last 600 seconds');
       } finally {
         await invalid.stop();
       }

@@ -12,6 +12,7 @@ export const SEED_BOUND = {
   login: 'needs a Login or signing key in a given state (revoked, granted, expired, …), which only the server writes',
   externalIdp: "needs the external identity provider stand-in, reached through the emulator's injected fetch",
   webhooks: "needs webhook deliveries observed through the emulator's injected fetch and its idle()",
+  emulatorOnly: "checks a refusal only the emulator makes (input checks stricter than Medplum's)",
   emulatorOption: 'needs an emulator option or restart (rate limits, CORS origins, retry delay, data file, clock)',
 } as const;
 
