@@ -65,21 +65,29 @@ export async function connectRedisStore(url: string, options: RedisStoreOptions 
     retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
   });
   redis.defineCommand('proxyHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
-  reportOutages(redis, options.log);
+  // The socket's own error (ECONNREFUSED, ENOTFOUND…) says more than the "Connection is closed." connect() rejects with.
+  let cause: unknown;
+  const noteCause = (error: unknown) => {
+    cause ??= error;
+  };
+  redis.on('error', noteCause);
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
     throw new StoreUnavailableError(
-      `cannot reach the session store at ${redactedAddress(url)} (PROXY_SESSION_STORE_URL): ${errorMessage(error)}`
+      `cannot reach the session store at ${redactedAddress(url)} (PROXY_SESSION_STORE_URL): ${errorMessage(cause ?? error)}`
     );
   }
+  redis.off('error', noteCause);
+  reportOutages(redis, options.log);
   return {
     kind: 'redis',
     sessions: (lifetimes, now) => redisSessionStore(redis, lifetimes, now),
     rateLimiter: (name, limit, windowMs) => redisRateLimiter(redis as Redis & HitCommand, name, limit, windowMs),
     ping: () => guarded(redis.ping()).then(() => undefined),
     close: async () => {
+      redis.removeAllListeners('close'); // a chosen close is no outage
       await redis.quit().catch(() => redis.disconnect());
     },
   };
@@ -165,10 +173,12 @@ function redisRateLimiter(redis: Redis & HitCommand, name: string, limit: number
 /** One warning when Redis goes away and one line when it is back, not one per reconnect attempt. */
 function reportOutages(redis: Redis, log: Logger | undefined): void {
   let down = false;
-  redis.on('error', (error: unknown) => {
+  // Errors are reported through 'close' below; this listener keeps ioredis from printing each one to the console.
+  redis.on('error', () => {});
+  redis.on('close', () => {
     if (down) return;
     down = true;
-    log?.({ level: 'warn', msg: `session store unreachable, answering 503 until it is back: ${errorMessage(error)}` });
+    log?.({ level: 'warn', msg: 'session store unreachable: answering 503 until it is back' });
   });
   redis.on('ready', () => {
     if (!down) return;
