@@ -20,51 +20,14 @@ import { createApp } from '../src/app.ts';
 import { silentLogger } from '../src/log.ts';
 import { MARIA, startEmulatorWithLabResults } from '../test/emulator/harness.ts';
 import { PASSWORD, testConfig } from '../test/helpers.ts';
+import { measureAlternating, type Stats, stats } from './measure.ts';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '500' }, json: { type: 'string' } },
 });
 const requests = Number(values.requests);
 const warmup = Math.min(50, Math.ceil(requests / 10));
-
-function percentile(sorted: number[], p: number): number {
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
-}
-
-interface Stats {
-  p50: number;
-  p95: number;
-  mean: number;
-}
-
-async function timed(call: () => Promise<Response>): Promise<number> {
-  const started = performance.now();
-  const response = await call();
-  await response.arrayBuffer();
-  const elapsed = performance.now() - started;
-  if (response.status !== 200) throw new Error(`unexpected status ${response.status}`);
-  return elapsed;
-}
-
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return {
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    mean: sorted.reduce((sum, x) => sum + x, 0) / sorted.length,
-  };
-}
-
-/** The calls alternate (a, b, c, a, b, c…), so load on the machine hits every side alike. */
-async function measure(calls: (() => Promise<Response>)[]): Promise<Stats[]> {
-  for (let i = 0; i < warmup; i++) for (const call of calls) await timed(call);
-  const samples: number[][] = calls.map(() => []);
-  for (let i = 0; i < requests; i++) {
-    for (const [index, call] of calls.entries()) samples[index]?.push(await timed(call));
-  }
-  return samples.map(stats);
-}
+const measure = (calls: (() => Promise<Response>)[]) => measureAlternating(calls, requests, warmup);
 
 const emulator = await startEmulatorWithLabResults();
 const config = testConfig({ MEDPLUM_BASE_URL: emulator.url, LEGACY_DEV_PASSWORD: PASSWORD });
