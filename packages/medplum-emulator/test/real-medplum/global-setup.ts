@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import contractPreflight from '../contract/global-setup.ts';
+import { RUN_TAG_SYSTEM } from '../contract/provision.ts';
 
 /**
  * Global setup of `vitest.real-medplum.config.ts`: starts a separate emulator process through its CLI, seeded with
@@ -40,10 +41,39 @@ export default async function setup(): Promise<() => Promise<void>> {
   await contractPreflight();
 
   return async () => {
+    const left = await taggedLeftovers(`http://localhost:${port}/`, projectAdmin);
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
     rmSync(dir, { recursive: true, force: true });
+    // Provisioning that does not clean up would fill a real test project run after run: fail the run instead.
+    if (left.length > 0) throw new Error(`The suites left provisioned resources behind: ${left.join(', ')}`);
   };
+}
+
+/** The resource types the seeds provision through FHIR writes, each carrying the run's tag. */
+const PROVISIONED_TYPES = [
+  'AccessPolicy',
+  'ClientApplication',
+  'Device',
+  'Encounter',
+  'Observation',
+  'Organization',
+  'Patient',
+  'Practitioner',
+  'ServiceRequest',
+  'SmartAppLaunch',
+  'StructureDefinition',
+  'Task',
+];
+
+async function taggedLeftovers(baseUrl: string, admin: { clientId: string; secret: string }): Promise<string[]> {
+  const query = new URLSearchParams({ _type: PROVISIONED_TYPES.join(','), _tag: `${RUN_TAG_SYSTEM}|`, _count: '100' });
+  const response = await fetch(`${baseUrl}fhir/R4?${query}`, {
+    headers: { Authorization: `Basic ${Buffer.from(`${admin.clientId}:${admin.secret}`).toString('base64')}` },
+  });
+  if (!response.ok) throw new Error(`searching for leftovers failed: ${response.status} ${await response.text()}`);
+  const bundle = (await response.json()) as Bundle;
+  return (bundle.entry ?? []).map((entry) => `${entry.resource?.resourceType}/${entry.resource?.id}`);
 }
 
 /** A project with one admin ClientApplication: the only thing the suites are given, as on a real Medplum. */
