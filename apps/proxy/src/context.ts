@@ -4,7 +4,6 @@ import type { Context } from 'hono';
 import type { TimingVariables } from 'hono/timing';
 import { DEFAULT_SETTINGS, type ProxyConfig, type ProxySettings, type PublicSite, publicSite } from './config.ts';
 import { type Logger, proxyLogger } from './log.ts';
-import type { RateLimiter } from './security/rate-limit.ts';
 import { createSignInGuard } from './security/sign-in-guard.ts';
 import { type CookieCodec, createCookieCodec, type SessionCookieSpec, sessionCookieSpec } from './session/cookie.ts';
 import type { Session, SessionStore } from './session/store.ts';
@@ -29,7 +28,7 @@ export interface AppDeps {
    */
   clientAddress?: (c: Context) => string;
   /**
-   * Where sessions, budgets and sign-in counters live. Default: memory (one instance). `server.ts` passes the Redis
+   * Where sessions, budgets and sign-in counters live. Default: memory (one instance). `start.ts` passes the Redis
    * store when PROXY_SESSION_STORE_URL is set, connected before the first request.
    */
   store?: ProxyStore;
@@ -41,6 +40,8 @@ export type AppEnv = {
     requestId: string;
     session: Session | undefined;
     user: LegacyUser | undefined;
+    /** Seconds to wait when the session's request budgets are spent (counted when the session was opened), else 0. */
+    budgetWait: number;
     /** For the access log. */
     reason: string | undefined;
     upstream: number | string | undefined;
@@ -61,8 +62,6 @@ export interface ProxyContext {
   codec: CookieCodec;
   cookie: SessionCookieSpec;
   clientAddress: (c: Context) => string;
-  /** Request budgets per session, per user (over all their sessions) and per client address. */
-  budgets: { perSession: RateLimiter; perUser: RateLimiter; perAddress: RateLimiter };
   signInGuard: ReturnType<typeof createSignInGuard>;
 }
 
@@ -93,7 +92,6 @@ export function createProxyContext(config: ProxyConfig, deps: AppDeps = {}): Pro
     });
   const store = deps.store ?? memoryStore();
   const counter = (name: string, limit: number, windowMs: number) => store.rateLimiter(name, limit, windowMs, now);
-  const budget = (name: string, limit: number) => counter(name, limit, settings.rateLimitWindowMs);
   return {
     config,
     settings,
@@ -109,16 +107,18 @@ export function createProxyContext(config: ProxyConfig, deps: AppDeps = {}): Pro
         absoluteMs: settings.sessionAbsoluteMs,
         maxPerUser: settings.maxSessionsPerUser,
       },
+      // Per session, per user over all their sessions (signing in again gives no fresh budget), per client address.
+      {
+        perSession: settings.rateLimitPerSession,
+        perUser: settings.rateLimitPerUser,
+        perAddress: settings.rateLimitPerAddress,
+        windowMs: settings.rateLimitWindowMs,
+      },
       now
     ),
     codec: createCookieCodec(config.PROXY_SESSION_SECRET),
     cookie: sessionCookieSpec(site),
     clientAddress: deps.clientAddress ?? socketAddress,
-    budgets: {
-      perSession: budget('session', settings.rateLimitPerSession),
-      perUser: budget('user', settings.rateLimitPerUser),
-      perAddress: budget('address', settings.rateLimitPerAddress),
-    },
     signInGuard: createSignInGuard(
       {
         failuresPerUserAndAddress: settings.signInFailuresPerWindow,

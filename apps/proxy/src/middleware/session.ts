@@ -2,52 +2,46 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { endTime, startTime } from 'hono/timing';
 import type { AppEnv, ProxyContext } from '../context.ts';
 import { readCookie } from '../session/cookie.ts';
-import type { Session } from '../session/store.ts';
 
-/** The session (and its user) from the encrypted cookie, when there is a live one; never an error. */
+/**
+ * The session (and its user) from the encrypted cookie, when there is a live one. Opening it also counts the request on
+ * the session's budgets — per session, per user over all their sessions (signing in again gives no fresh budget) and
+ * per client address — in the same step (one round trip to a shared store); `requireSession` enforces them. A store
+ * that cannot be reached is an error (503), never "no session".
+ */
 export function sessionFromCookie(ctx: ProxyContext): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     startTime(c, 'session');
     const id = ctx.codec.open(readCookie(c.req.header('Cookie'), ctx.cookie.name));
-    const session = id ? await ctx.sessions.touch(id) : undefined;
-    const user = session ? (await ctx.users).get(session.username) : undefined;
+    const opened = id ? await ctx.sessions.open(id, ctx.clientAddress(c)) : undefined;
+    const user = opened ? (await ctx.users).get(opened.session.username) : undefined;
     endTime(c, 'session');
-    if (session && user) {
-      c.set('session', session);
-      c.set('user', { ...user, medplum: session.medplum });
+    if (opened && user) {
+      c.set('session', opened.session);
+      c.set('user', { ...user, medplum: opened.session.medplum });
+      c.set('budgetWait', opened.wait);
     }
     await next();
   };
 }
 
 /**
- * A live session, then the request budgets: per session, per user over all their sessions (signing in again gives no
- * fresh budget) and per client address. `refuse` answers a request without a session (401 for the API, a redirect to
- * the sign-in page for pages).
+ * A live session within its request budgets. `refuse` answers a request without a session (401 for the API, a
+ * redirect to the sign-in page for pages); a spent budget is 429 with Retry-After.
  */
 export function requireSession(ctx: ProxyContext, refuse: (c: Context<AppEnv>) => Response): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const session = c.get('session');
-    if (!session) {
+    if (!c.get('session')) {
       c.set('reason', 'no-session');
       return refuse(c);
     }
-    const limited = await overBudget(ctx, c, session);
-    if (limited) return limited;
+    const wait = c.get('budgetWait');
+    if (wait) return overBudget(c, wait);
     await next();
   };
 }
 
-async function overBudget(ctx: ProxyContext, c: Context<AppEnv>, session: Session): Promise<Response | undefined> {
-  const { perSession, perUser, perAddress } = ctx.budgets;
-  // All three counted at once: one round trip to a shared store, not three.
-  const waits = await Promise.all([
-    perSession.hit(session.id),
-    perUser.hit(session.username),
-    perAddress.hit(ctx.clientAddress(c)),
-  ]);
-  const wait = Math.max(...waits);
-  if (!wait) return undefined;
+function overBudget(c: Context<AppEnv>, wait: number): Response {
   c.set('reason', 'rate-limited');
   c.header('Retry-After', String(wait));
   return c.req.path.startsWith('/api/')

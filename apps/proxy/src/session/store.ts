@@ -17,11 +17,34 @@ export interface Session {
   lastSeenAt: number;
 }
 
-export interface SessionStore {
+/** The sessions themselves. */
+export interface SessionRecords {
   create(username: string, medplum: MedplumIdentity): Promise<Session>;
   /** The live session, its idle clock restarted; an expired one is deleted and undefined returned. */
   touch(id: string): Promise<Session | undefined>;
   delete(session: Pick<Session, 'id' | 'username'>): Promise<void>;
+}
+
+/** Requests per window one session, one user (over all their sessions) and one client address may make. */
+export interface RequestBudgets {
+  perSession: number;
+  perUser: number;
+  perAddress: number;
+  windowMs: number;
+}
+
+export interface OpenedSession {
+  session: Session;
+  /** Seconds to wait when any of the request's budgets is spent, else 0. */
+  wait: number;
+}
+
+export interface SessionStore extends SessionRecords {
+  /**
+   * What every request with a session cookie needs, in one step (one round trip to a shared store): the live session
+   * (as `touch`) and one request counted on each of its budgets. Undefined, and nothing counted, without a session.
+   */
+  open(id: string, address: string): Promise<OpenedSession | undefined>;
 }
 
 export interface SessionLifetimes {
@@ -39,8 +62,8 @@ export function sessionExpired(session: Session, lifetimes: SessionLifetimes, at
   return at - session.lastSeenAt >= lifetimes.idleMs || at - session.createdAt >= lifetimes.absoluteMs;
 }
 
-/** The in-memory store: this process only, gone at restart. */
-export function createMemorySessionStore(lifetimes: SessionLifetimes, now: () => number): SessionStore {
+/** The in-memory records: this process only, gone at restart. */
+export function createMemorySessionRecords(lifetimes: SessionLifetimes, now: () => number): SessionRecords {
   const sessions = new Map<string, Session>();
   const sweep = (at: number) => {
     for (const [id, session] of sessions) if (sessionExpired(session, lifetimes, at)) sessions.delete(id);

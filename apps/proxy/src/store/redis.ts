@@ -4,13 +4,15 @@
  * instance signs nobody out. See docs/decisions/0008-shared-session-store.md.
  *
  * What Redis holds, all under one key prefix:
- * - `session:<sha256(id)>` → `{ username, medplum: { membership, profile, … }, createdAt, lastSeenAt }`, expiring with
+ * - `session:<sha256(id)>` → `{ username, userHash, medplum: { membership, profile, … }, createdAt, lastSeenAt }`
+ *   (userHash = sha256(username), naming the user's keys below), expiring with
  *   the session's absolute lifetime. Never the raw session id: the browser's cookie seals the raw id under
  *   PROXY_SESSION_SECRET, so someone holding only Redis data (a dump, a replica, a backup) can neither turn a key back
  *   into a cookie nor forge one. No token is stored at all: the proxy's Medplum token stays in each instance's memory.
  * - `user-sessions:<sha256(username)>` → sorted set of that user's session hashes by creation (the per-user cap).
  * - `rate:<family>:<sha256(key)>` → a fixed-window counter (INCR + PEXPIRE in one Lua script, so concurrent hits from
- *   every instance are counted exactly once and the window starts with the first hit).
+ *   every instance are counted exactly once and the window starts with the first hit). A request with a session reads
+ *   the session and counts its three budgets in one script: one round trip.
  *
  * Failure: commands are not queued while Redis is away (`enableOfflineQueue: false`) and time out after 2 s, so a
  * request fails fast with StoreUnavailableError (503) instead of hanging; the client reconnects by itself.
@@ -21,6 +23,7 @@ import type { Logger } from '../log.ts';
 import { type RateLimiter, secondsToWait } from '../security/rate-limit.ts';
 import {
   newSessionId,
+  type RequestBudgets,
   type Session,
   type SessionLifetimes,
   type SessionStore,
@@ -32,20 +35,61 @@ import { type ProxyStore, StoreUnavailableError } from './store.ts';
 export const DEFAULT_KEY_PREFIX = 'org-proxy:';
 
 /** INCR, start the window on the first hit (or heal a key that lost its expiry), answer count and time left. */
-const HIT_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-local left = redis.call('PTTL', KEYS[1])
-if count == 1 or left < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  left = tonumber(ARGV[1])
+const HIT_FUNCTION = `
+local function hit(key, window)
+  local count = redis.call('INCR', key)
+  local left = redis.call('PTTL', key)
+  if count == 1 or left < 0 then
+    redis.call('PEXPIRE', key, window)
+    left = tonumber(window)
+  end
+  return {count, left}
+end`;
+
+/** One counter: KEYS[1], window ARGV[1]. */
+const HIT_SCRIPT = `${HIT_FUNCTION}
+return hit(KEYS[1], ARGV[1])`;
+
+/**
+ * A request with a session cookie, in one round trip: the session (KEYS[1]) and, when it is live (ARGV[3] = now,
+ * ARGV[4] = idle, ARGV[5] = absolute lifetime, as `sessionExpired`), one hit on its per-session (KEYS[2]), per-user and
+ * per-address (KEYS[3]) counters; an expired one comes back alone, uncounted, to be deleted. The per-user key is only
+ * known from the session (ARGV[2] .. its userHash), so the script builds it: fine on one Redis, not on Redis Cluster
+ * (ADR 0008).
+ */
+const OPEN_SCRIPT = `${HIT_FUNCTION}
+local stored = redis.call('GET', KEYS[1])
+if not stored then return false end
+local session = cjson.decode(stored)
+local now = tonumber(ARGV[3])
+if now - session.lastSeenAt >= tonumber(ARGV[4]) or now - session.createdAt >= tonumber(ARGV[5]) then
+  return {stored}
 end
-return {count, left}`;
+local perSession = hit(KEYS[2], ARGV[1])
+local perUser = hit(ARGV[2] .. session.userHash, ARGV[1])
+local perAddress = hit(KEYS[3], ARGV[1])
+return {stored, perSession[1], perSession[2], perUser[1], perUser[2], perAddress[1], perAddress[2]}`;
 
 /** lastSeenAt is written back at most this often: idle timeouts are minutes, and a read is cheaper than a write. */
 const TOUCH_WRITE_INTERVAL_MS = 1000;
 
-type StoredSession = Omit<Session, 'id'>;
-type HitCommand = { proxyHit(key: string, windowMs: number): Promise<[number, number]> };
+/** A session as Redis holds it: no id (the key is its hash), plus the user name's hash for the per-user counter. */
+type StoredSession = Omit<Session, 'id'> & { userHash: string };
+/** The stored session and count / ms left of its three counters; the session alone when it has expired. */
+type OpenReply = [string, number, number, number, number, number, number] | [string] | null;
+type Commands = {
+  proxyHit(key: string, windowMs: number): Promise<[number, number]>;
+  proxyOpen(
+    session: string,
+    perSession: string,
+    perAddress: string,
+    windowMs: number,
+    userPrefix: string,
+    now: number,
+    idleMs: number,
+    absoluteMs: number
+  ): Promise<OpenReply>;
+};
 
 export interface RedisStoreOptions {
   log?: Logger;
@@ -55,8 +99,9 @@ export interface RedisStoreOptions {
 
 /** Connects (once, failing fast with StoreUnavailableError when Redis cannot be reached) and returns the store. */
 export async function connectRedisStore(url: string, options: RedisStoreOptions = {}): Promise<ProxyStore> {
+  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const redis = new Redis(url, {
-    keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX,
+    keyPrefix,
     lazyConnect: true,
     enableOfflineQueue: false,
     connectTimeout: 2000,
@@ -67,6 +112,8 @@ export async function connectRedisStore(url: string, options: RedisStoreOptions 
     retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
   });
   redis.defineCommand('proxyHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+  redis.defineCommand('proxyOpen', { numberOfKeys: 3, lua: OPEN_SCRIPT });
+  const commands = redis as Redis & Commands;
   // The socket's own error (ECONNREFUSED, ENOTFOUND…) says more than the "Connection is closed." connect() rejects with.
   let cause: unknown;
   const noteCause = (error: unknown) => {
@@ -85,8 +132,8 @@ export async function connectRedisStore(url: string, options: RedisStoreOptions 
   reportOutages(redis, options.log);
   return {
     kind: 'redis',
-    sessions: (lifetimes, now) => redisSessionStore(redis, lifetimes, now),
-    rateLimiter: (name, limit, windowMs) => redisRateLimiter(redis as Redis & HitCommand, name, limit, windowMs),
+    sessions: (lifetimes, budgets, now) => redisSessionStore(commands, keyPrefix, { lifetimes, budgets, now }),
+    rateLimiter: (name, limit, windowMs) => redisRateLimiter(commands, name, limit, windowMs),
     ping: () => guarded(redis.ping()).then(() => undefined),
     close: async () => {
       redis.removeAllListeners('close'); // a chosen close is no outage
@@ -95,12 +142,41 @@ export async function connectRedisStore(url: string, options: RedisStoreOptions 
   };
 }
 
-function redisSessionStore(redis: Redis, lifetimes: SessionLifetimes, now: () => number): SessionStore {
+function redisSessionStore(
+  redis: Redis & Commands,
+  keyPrefix: string,
+  { lifetimes, budgets, now }: { lifetimes: SessionLifetimes; budgets: RequestBudgets; now: () => number }
+): SessionStore {
   const sessionKey = (hash: string) => `session:${hash}`;
-  const userKey = (username: string) => `user-sessions:${sha256(username)}`;
+  const userKey = (userHash: string) => `user-sessions:${userHash}`;
+  const counterKey = (family: string, hash: string) => `rate:${family}:${hash}`;
 
   const remove = async (hash: string, username: string) => {
-    await guarded(redis.multi().del(sessionKey(hash)).zrem(userKey(username), hash).exec().then(check));
+    await guarded(
+      redis
+        .multi()
+        .del(sessionKey(hash))
+        .zrem(userKey(sha256(username)), hash)
+        .exec()
+        .then(check)
+    );
+  };
+  /** The stored session if it is live (idle clock restarted), else deleted and undefined. */
+  const live = async (id: string, hash: string, raw: string): Promise<Session | undefined> => {
+    const stored = JSON.parse(raw) as StoredSession;
+    const { userHash: _, ...fields } = stored;
+    const session: Session = { id, ...fields };
+    const at = now();
+    if (sessionExpired(session, lifetimes, at)) {
+      await remove(hash, session.username);
+      return undefined;
+    }
+    if (at - session.lastSeenAt >= TOUCH_WRITE_INTERVAL_MS) {
+      // XX: only if it still exists, so a touch racing a sign-out on another instance cannot bring the session back.
+      await guarded(redis.set(sessionKey(hash), JSON.stringify({ ...stored, lastSeenAt: at }), 'KEEPTTL', 'XX'));
+      session.lastSeenAt = at;
+    }
+    return session;
   };
 
   return {
@@ -108,8 +184,9 @@ function redisSessionStore(redis: Redis, lifetimes: SessionLifetimes, now: () =>
       const at = now();
       const id = newSessionId();
       const hash = sha256(id);
-      const stored: StoredSession = { username, medplum, createdAt: at, lastSeenAt: at };
-      const own = userKey(username);
+      const userHash = sha256(username);
+      const stored: StoredSession = { username, medplum, createdAt: at, lastSeenAt: at, userHash };
+      const own = userKey(userHash);
       const results = await guarded(
         redis
           .multi()
@@ -133,25 +210,37 @@ function redisSessionStore(redis: Redis, lifetimes: SessionLifetimes, now: () =>
             .then(check)
         );
       }
-      return { id, ...stored };
+      return { id, username, medplum, createdAt: at, lastSeenAt: at };
     },
     async touch(id: string) {
       const hash = sha256(id);
       const raw = await guarded(redis.get(sessionKey(hash)));
-      if (raw === null) return undefined;
-      const session: Session = { id, ...(JSON.parse(raw) as StoredSession) };
-      const at = now();
-      if (sessionExpired(session, lifetimes, at)) {
-        await remove(hash, session.username);
-        return undefined;
-      }
-      if (at - session.lastSeenAt >= TOUCH_WRITE_INTERVAL_MS) {
-        session.lastSeenAt = at;
-        const { id: _, ...stored } = session;
-        // XX: only if it still exists, so a touch racing a sign-out on another instance cannot bring the session back.
-        await guarded(redis.set(sessionKey(hash), JSON.stringify(stored), 'KEEPTTL', 'XX'));
-      }
-      return session;
+      return raw === null ? undefined : live(id, hash, raw);
+    },
+    async open(id: string, address: string) {
+      const hash = sha256(id);
+      const reply = await guarded(
+        redis.proxyOpen(
+          sessionKey(hash),
+          counterKey('session', hash),
+          counterKey('address', sha256(address)),
+          budgets.windowMs,
+          `${keyPrefix}${counterKey('user', '')}`,
+          now(),
+          lifetimes.idleMs,
+          lifetimes.absoluteMs
+        )
+      );
+      if (!reply) return undefined;
+      const session = await live(id, hash, reply[0]);
+      if (!session || reply.length === 1) return undefined;
+      const [, sessionCount, sessionLeft, userCount, userLeft, addressCount, addressLeft] = reply;
+      const wait = Math.max(
+        secondsToWait(sessionCount, budgets.perSession, sessionLeft),
+        secondsToWait(userCount, budgets.perUser, userLeft),
+        secondsToWait(addressCount, budgets.perAddress, addressLeft)
+      );
+      return { session, wait };
     },
     async delete(session) {
       await remove(sha256(session.id), session.username);
@@ -159,7 +248,8 @@ function redisSessionStore(redis: Redis, lifetimes: SessionLifetimes, now: () =>
   };
 }
 
-function redisRateLimiter(redis: Redis & HitCommand, name: string, limit: number, windowMs: number): RateLimiter {
+/** Keys `rate:<name>:<sha256(key)>`, the scheme the per-request script uses for the request budgets too. */
+function redisRateLimiter(redis: Redis & Commands, name: string, limit: number, windowMs: number): RateLimiter {
   const key = (raw: string) => `rate:${name}:${sha256(raw)}`;
   return {
     async hit(raw) {

@@ -15,6 +15,7 @@ const DANA: MedplumIdentity = {
   profileDisplay: 'Dr. Dana Whitfield',
 };
 const LIFETIMES = { idleMs: 10_000, absoluteMs: 60_000, maxPerUser: 2 };
+const BUDGETS = { perSession: 1000, perUser: 1000, perAddress: 1000, windowMs: 60_000 };
 
 let redis: TestRedis;
 let prefixes = 0;
@@ -42,7 +43,7 @@ describe.each(backends)('the $name store', ({ open }) => {
   });
 
   it('finds a created session by its id, with its user and membership, and nothing by another id', async () => {
-    const sessions = store.sessions(LIFETIMES, now);
+    const sessions = store.sessions(LIFETIMES, BUDGETS, now);
     const created = await sessions.create('dana', DANA);
     expect(created.id).toMatch(/^[\w-]{43}$/);
     expect(await sessions.touch(created.id)).toEqual({ ...created, lastSeenAt: at });
@@ -51,7 +52,7 @@ describe.each(backends)('the $name store', ({ open }) => {
   });
 
   it('ends a session after the idle timeout; each request restarts the idle clock', async () => {
-    const sessions = store.sessions(LIFETIMES, now);
+    const sessions = store.sessions(LIFETIMES, BUDGETS, now);
     const { id } = await sessions.create('dana', DANA);
     at += 8_000;
     expect(await sessions.touch(id)).toBeDefined();
@@ -64,7 +65,7 @@ describe.each(backends)('the $name store', ({ open }) => {
   });
 
   it('ends a session at its absolute lifetime however active it is', async () => {
-    const sessions = store.sessions(LIFETIMES, now);
+    const sessions = store.sessions(LIFETIMES, BUDGETS, now);
     const { id } = await sessions.create('dana', DANA);
     for (let i = 0; i < 6; i++) {
       at += 9_000;
@@ -75,14 +76,14 @@ describe.each(backends)('the $name store', ({ open }) => {
   });
 
   it('forgets a deleted session', async () => {
-    const sessions = store.sessions(LIFETIMES, now);
+    const sessions = store.sessions(LIFETIMES, BUDGETS, now);
     const session = await sessions.create('dana', DANA);
     await sessions.delete(session);
     expect(await sessions.touch(session.id)).toBeUndefined();
   });
 
   it("ends the user's oldest session beyond the per-user cap, and no one else's", async () => {
-    const sessions = store.sessions(LIFETIMES, now);
+    const sessions = store.sessions(LIFETIMES, BUDGETS, now);
     const other = await sessions.create('robin', DANA);
     const oldest = await sessions.create('dana', DANA);
     at += 1;
@@ -93,6 +94,45 @@ describe.each(backends)('the $name store', ({ open }) => {
     expect(await sessions.touch(middle.id)).toBeDefined();
     expect(await sessions.touch(newest.id)).toBeDefined();
     expect(await sessions.touch(other.id)).toBeDefined();
+  });
+
+  it('opening a session counts one request on each of its budgets: per session, per user, per address', async () => {
+    const budgets = { perSession: 3, perUser: 5, perAddress: 8, windowMs: 60_000 };
+    const sessions = store.sessions(LIFETIMES, budgets, now);
+    const [first, second, robin] = [
+      await sessions.create('dana', DANA),
+      await sessions.create('dana', DANA),
+      await sessions.create('robin', DANA),
+    ];
+    const wait = async (id: string, address = '203.0.113.1') => (await sessions.open(id, address))?.wait;
+    const seen = [];
+    for (let i = 0; i < 4; i++) seen.push(await wait(first.id)); // the session's budget: 3
+    seen.push(await wait(second.id), await wait(second.id)); // dana's budget over both sessions: 5
+    seen.push(await wait(robin.id), await wait(robin.id), await wait(robin.id)); // the address's budget: 8
+    expect(seen.map((w) => (w === 0 ? 'ok' : w !== undefined && w > 0 && w <= 60 ? 'wait' : w))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'wait', // per session
+      'ok',
+      'wait', // per user
+      'ok',
+      'ok',
+      'wait', // per address
+    ]);
+    // Robin's new session, from another address: a fresh session budget, robin's 4th request, the address's 1st.
+    const again = await sessions.create('robin', DANA);
+    expect(await sessions.open(again.id, '203.0.113.2')).toEqual({ session: again, wait: 0 });
+  });
+
+  it('opening an unknown or expired session counts nothing', async () => {
+    const sessions = store.sessions(LIFETIMES, { ...BUDGETS, perAddress: 1 }, now);
+    const stale = await sessions.create('dana', DANA);
+    at += LIFETIMES.idleMs;
+    for (const id of ['no-such-session', stale.id]) expect(await sessions.open(id, '203.0.113.1')).toBeUndefined();
+    const fresh = await sessions.create('dana', DANA);
+    expect((await sessions.open(fresh.id, '203.0.113.1'))?.wait).toBe(0);
+    expect((await sessions.open(fresh.id, '203.0.113.1'))?.wait).toBeGreaterThan(0);
   });
 
   it('counts `limit` hits per key and window, then answers the seconds to wait; reset clears one key', async () => {
@@ -126,24 +166,40 @@ describe.each(backends)('the $name store', ({ open }) => {
 describe('the Redis store', () => {
   it('holds no session id and no token: prefixed hashed keys, expiring with the absolute lifetime', async () => {
     const store = await connectRedisStore(redis.url, { keyPrefix: 'at-rest:' });
-    const session = await store.sessions(LIFETIMES, Date.now).create('dana', DANA);
-    await store.rateLimiter('user', 5, 60_000, Date.now).hit('dana');
+    const sessions = store.sessions(LIFETIMES, BUDGETS, Date.now);
+    const session = await sessions.create('dana', DANA);
+    await sessions.open(session.id, '203.0.113.1');
     await store.close();
 
     const raw = new Redis(redis.url);
     try {
       const keys = (await raw.keys('at-rest:*')).sort();
-      expect(keys).toHaveLength(3);
+      const hashOf = (family: string) =>
+        keys
+          .find((key) => key.startsWith(`at-rest:${family}:`))
+          ?.split(':')
+          .at(-1);
       expect(keys.map((key) => key.replace(/:[\w-]{43}$/, ':<hash>'))).toEqual([
+        'at-rest:rate:address:<hash>',
+        'at-rest:rate:session:<hash>',
         'at-rest:rate:user:<hash>',
         'at-rest:session:<hash>',
         'at-rest:user-sessions:<hash>',
       ]);
-      const sessionKey = keys.find((key) => key.startsWith('at-rest:session:')) ?? '';
+      // One hash per session and one per user name, whichever key names them.
+      expect(hashOf('rate:session')).toBe(hashOf('session'));
+      expect(hashOf('rate:user')).toBe(hashOf('user-sessions'));
+      const sessionKey = `at-rest:session:${hashOf('session')}`;
       const stored = (await raw.get(sessionKey)) ?? '';
       for (const text of [...keys, stored]) expect(text).not.toContain(session.id);
-      expect(keys.join()).not.toContain('dana');
-      expect(Object.keys(JSON.parse(stored)).sort()).toEqual(['createdAt', 'lastSeenAt', 'medplum', 'username']);
+      expect(keys.join()).not.toMatch(/dana|203\.0\.113/);
+      expect(Object.keys(JSON.parse(stored)).sort()).toEqual([
+        'createdAt',
+        'lastSeenAt',
+        'medplum',
+        'userHash',
+        'username',
+      ]);
       const ttl = await raw.pttl(sessionKey);
       expect(ttl).toBeGreaterThan(LIFETIMES.absoluteMs - 5_000);
       expect(ttl).toBeLessThanOrEqual(LIFETIMES.absoluteMs);
@@ -162,7 +218,7 @@ describe('the Redis store', () => {
 
   it('fails fast while Redis is down and recovers by itself when it is back', async () => {
     const store = await connectRedisStore(redis.url, { keyPrefix: 'outage:' });
-    const sessions = store.sessions(LIFETIMES, Date.now);
+    const sessions = store.sessions(LIFETIMES, BUDGETS, Date.now);
     const session = await sessions.create('dana', DANA);
     await redis.stop();
     try {
