@@ -3,6 +3,7 @@ import type { Project } from '@medplum/fhirtypes';
 import { Hono } from 'hono';
 import { authenticateRequest } from './access/authenticate.ts';
 import { adminRoutes } from './admin/routes.ts';
+import { rotateSecretRoutes } from './fhir/operations/rotate-secret.ts';
 import { fhirRoutes } from './fhir/routes.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { clientAddress } from './http/client-address.ts';
@@ -32,6 +33,8 @@ export function createEmulatorApp(services: EmulatorServices): Hono {
   routes.route('/', authorizeRoutes(services));
   routes.route('/', sessionRoutes(services));
   routes.route('/', authRoutes(services));
+  // Before the generic FHIR routes: an operation FhirRouter does not know.
+  routes.route('/', rotateSecretRoutes(services));
   routes.route('/', fhirRoutes(services));
   routes.route('/', adminRoutes(services));
   routes.get('/healthcheck', (c) => c.json({ ok: true }));
