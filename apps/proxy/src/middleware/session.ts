@@ -29,7 +29,7 @@ export function sessionFromCookie(ctx: ProxyContext): MiddlewareHandler<AppEnv> 
  * A live session within its request budgets. `refuse` answers a request without a session (401 for the API, a
  * redirect to the sign-in page for pages); a spent budget is 429 with Retry-After.
  */
-export function requireSession(ctx: ProxyContext, refuse: (c: Context<AppEnv>) => Response): MiddlewareHandler<AppEnv> {
+export function requireSession(refuse: (c: Context<AppEnv>) => Response): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if (!c.get('session')) {
       c.set('reason', 'no-session');

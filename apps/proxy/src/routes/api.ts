@@ -43,7 +43,7 @@ export function apiRoutes(ctx: ProxyContext): Hono<AppEnv> {
 
   api.use(
     '*',
-    requireSession(ctx, (c) => c.json({ error: 'unauthenticated' }, 401))
+    requireSession((c) => c.json({ error: 'unauthenticated' }, 401))
   );
   // Profile data only, never a token (the BFF's "/bff/user").
   api.get('/me', (c) => c.json({ user: publicUser(c.get('user') as LegacyUser) }));

@@ -23,7 +23,7 @@ export function pageRoutes(ctx: ProxyContext): Hono<AppEnv> {
   pages.get('/', (c) => c.redirect(c.get('user') ? '/patients' : '/login', 303));
   pages.get('/login', (c) => (c.get('user') ? c.redirect('/patients', 303) : c.html(loginPage(devHint))));
 
-  const signedIn = requireSession(ctx, (c) => c.redirect('/login', 303));
+  const signedIn = requireSession((c) => c.redirect('/login', 303));
   pages.use('/patients', signedIn);
   pages.use('/patients/*', signedIn);
 

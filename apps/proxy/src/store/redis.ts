@@ -142,90 +142,37 @@ export async function connectRedisStore(url: string, options: RedisStoreOptions 
   };
 }
 
-function redisSessionStore(
-  redis: Redis & Commands,
-  keyPrefix: string,
-  { lifetimes, budgets, now }: { lifetimes: SessionLifetimes; budgets: RequestBudgets; now: () => number }
-): SessionStore {
-  const sessionKey = (hash: string) => `session:${hash}`;
-  const userKey = (userHash: string) => `user-sessions:${userHash}`;
-  const counterKey = (family: string, hash: string) => `rate:${family}:${hash}`;
+const keys = {
+  session: (hash: string) => `session:${hash}`,
+  userSessions: (userHash: string) => `user-sessions:${userHash}`,
+  counter: (family: string, hash: string) => `rate:${family}:${hash}`,
+};
 
-  const remove = async (hash: string, username: string) => {
-    await guarded(
-      redis
-        .multi()
-        .del(sessionKey(hash))
-        .zrem(userKey(sha256(username)), hash)
-        .exec()
-        .then(check)
-    );
-  };
-  /** The stored session if it is live (idle clock restarted), else deleted and undefined. */
-  const live = async (id: string, hash: string, raw: string): Promise<Session | undefined> => {
-    const stored = JSON.parse(raw) as StoredSession;
-    const { userHash: _, ...fields } = stored;
-    const session: Session = { id, ...fields };
-    const at = now();
-    if (sessionExpired(session, lifetimes, at)) {
-      await remove(hash, session.username);
-      return undefined;
-    }
-    if (at - session.lastSeenAt >= TOUCH_WRITE_INTERVAL_MS) {
-      // XX: only if it still exists, so a touch racing a sign-out on another instance cannot bring the session back.
-      await guarded(redis.set(sessionKey(hash), JSON.stringify({ ...stored, lastSeenAt: at }), 'KEEPTTL', 'XX'));
-      session.lastSeenAt = at;
-    }
-    return session;
-  };
+interface SessionSettings {
+  lifetimes: SessionLifetimes;
+  budgets: RequestBudgets;
+  now: () => number;
+}
 
+function redisSessionStore(redis: Redis & Commands, keyPrefix: string, settings: SessionSettings): SessionStore {
+  const { lifetimes, budgets, now } = settings;
+  const live = liveSession(redis, settings);
   return {
-    async create(username: string, medplum: MedplumIdentity) {
-      const at = now();
-      const id = newSessionId();
+    create: (username, medplum) => createSession(redis, settings, username, medplum),
+    async touch(id) {
       const hash = sha256(id);
-      const userHash = sha256(username);
-      const stored: StoredSession = { username, medplum, createdAt: at, lastSeenAt: at, userHash };
-      const own = userKey(userHash);
-      const results = await guarded(
-        redis
-          .multi()
-          .set(sessionKey(hash), JSON.stringify(stored), 'PX', lifetimes.absoluteMs)
-          .zadd(own, at, hash)
-          .zremrangebyscore(own, '-inf', at - lifetimes.absoluteMs)
-          .pexpire(own, lifetimes.absoluteMs)
-          // Everything but the newest `maxPerUser`: the oldest sessions beyond the cap, ended below.
-          .zrange(own, 0, String(-(lifetimes.maxPerUser + 1)))
-          .exec()
-          .then(check)
-      );
-      const beyondCap = (results[4] as string[]).filter((old) => old !== hash);
-      if (beyondCap.length > 0) {
-        await guarded(
-          redis
-            .multi()
-            .del(...beyondCap.map(sessionKey))
-            .zrem(own, ...beyondCap)
-            .exec()
-            .then(check)
-        );
-      }
-      return { id, username, medplum, createdAt: at, lastSeenAt: at };
-    },
-    async touch(id: string) {
-      const hash = sha256(id);
-      const raw = await guarded(redis.get(sessionKey(hash)));
+      const raw = await guarded(redis.get(keys.session(hash)));
       return raw === null ? undefined : live(id, hash, raw);
     },
-    async open(id: string, address: string) {
+    async open(id, address) {
       const hash = sha256(id);
       const reply = await guarded(
         redis.proxyOpen(
-          sessionKey(hash),
-          counterKey('session', hash),
-          counterKey('address', sha256(address)),
+          keys.session(hash),
+          keys.counter('session', hash),
+          keys.counter('address', sha256(address)),
           budgets.windowMs,
-          `${keyPrefix}${counterKey('user', '')}`,
+          `${keyPrefix}${keys.counter('user', '')}`,
           now(),
           lifetimes.idleMs,
           lifetimes.absoluteMs
@@ -242,10 +189,78 @@ function redisSessionStore(
       );
       return { session, wait };
     },
-    async delete(session) {
-      await remove(sha256(session.id), session.username);
-    },
+    delete: (session) => removeSession(redis, sha256(session.id), session.username),
   };
+}
+
+/** A new session, and the user's oldest beyond the per-user cap ended, in two transactions. */
+async function createSession(
+  redis: Redis,
+  { lifetimes, now }: SessionSettings,
+  username: string,
+  medplum: MedplumIdentity
+): Promise<Session> {
+  const at = now();
+  const id = newSessionId();
+  const hash = sha256(id);
+  const userHash = sha256(username);
+  const stored: StoredSession = { username, medplum, createdAt: at, lastSeenAt: at, userHash };
+  const own = keys.userSessions(userHash);
+  const results = await guarded(
+    redis
+      .multi()
+      .set(keys.session(hash), JSON.stringify(stored), 'PX', lifetimes.absoluteMs)
+      .zadd(own, at, hash)
+      .zremrangebyscore(own, '-inf', at - lifetimes.absoluteMs)
+      .pexpire(own, lifetimes.absoluteMs)
+      // Everything but the newest `maxPerUser`: the oldest sessions beyond the cap, ended below.
+      .zrange(own, 0, String(-(lifetimes.maxPerUser + 1)))
+      .exec()
+      .then(check)
+  );
+  const beyondCap = (results[4] as string[]).filter((old) => old !== hash);
+  if (beyondCap.length > 0) {
+    await guarded(
+      redis
+        .multi()
+        .del(...beyondCap.map(keys.session))
+        .zrem(own, ...beyondCap)
+        .exec()
+        .then(check)
+    );
+  }
+  return { id, username, medplum, createdAt: at, lastSeenAt: at };
+}
+
+/** The stored session if it is live (idle clock restarted), else deleted and undefined. */
+function liveSession(redis: Redis, { lifetimes, now }: SessionSettings) {
+  return async (id: string, hash: string, raw: string): Promise<Session | undefined> => {
+    const stored = JSON.parse(raw) as StoredSession;
+    const { userHash: _, ...fields } = stored;
+    const session: Session = { id, ...fields };
+    const at = now();
+    if (sessionExpired(session, lifetimes, at)) {
+      await removeSession(redis, hash, session.username);
+      return undefined;
+    }
+    if (at - session.lastSeenAt >= TOUCH_WRITE_INTERVAL_MS) {
+      // XX: only if it still exists, so a touch racing a sign-out on another instance cannot bring the session back.
+      await guarded(redis.set(keys.session(hash), JSON.stringify({ ...stored, lastSeenAt: at }), 'KEEPTTL', 'XX'));
+      session.lastSeenAt = at;
+    }
+    return session;
+  };
+}
+
+async function removeSession(redis: Redis, hash: string, username: string): Promise<void> {
+  await guarded(
+    redis
+      .multi()
+      .del(keys.session(hash))
+      .zrem(keys.userSessions(sha256(username)), hash)
+      .exec()
+      .then(check)
+  );
 }
 
 /** Keys `rate:<name>:<sha256(key)>`, the scheme the per-request script uses for the request budgets too. */
