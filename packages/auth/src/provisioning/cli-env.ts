@@ -136,3 +136,15 @@ export function loadCliEnv(command: 'seed' | 'provision'): CliEnv {
     envLocalFile,
   };
 }
+
+/** Commands that only talk to a project as its admin (the device fleet): the server and the admin client. */
+const adminSchema = composeSchemas(medplumSchema, provisioningSchema);
+
+export function loadAdminCliEnv(): Pick<CliEnv, 'medplumBaseUrl' | 'admin'> {
+  const config = loadConfigOrExit(adminSchema, { envFiles: defaultEnvFiles() });
+  const { MEDPLUM_ADMIN_CLIENT_ID: clientId, MEDPLUM_ADMIN_CLIENT_SECRET: clientSecret } = config;
+  return {
+    medplumBaseUrl: config.MEDPLUM_BASE_URL,
+    admin: clientId && clientSecret ? { clientId, clientSecret } : undefined,
+  };
+}

@@ -10,9 +10,10 @@ import { parseArgs } from 'node:util';
  *       the model; new client ids and secrets go to .env.local (or --env-file), never to the terminal.
  *       --check changes nothing and exits 1 when the project drifted from the model.
  */
-import { ClientStorage, MedplumClient, MemoryStorage, normalizeErrorString } from '@medplum/core';
+import { normalizeErrorString } from '@medplum/core';
 import { isLoopbackUrl } from '@org/config';
 import { MODEL_KEYS } from '../ids.ts';
+import { MISSING_ADMIN_CREDENTIALS, signInAsAdmin } from './admin-client.ts';
 import { loadCliEnv } from './cli-env.ts';
 import { updateEnvFile } from './env-file.ts';
 import { buildAuthModel, buildEmulatorSeed } from './model/index.ts';
@@ -87,11 +88,7 @@ async function provision(args: string[]): Promise<void> {
   const urls = publicUrlOptions(values);
   const { medplumBaseUrl, model: options, admin, envLocalFile } = loadCliEnv('provision');
   if (!admin) {
-    fail(
-      'provision needs a project-admin ClientApplication of the target project:\n' +
-        '  MEDPLUM_ADMIN_CLIENT_ID    its id\n  MEDPLUM_ADMIN_CLIENT_SECRET  its secret\n' +
-        '(in the environment or .env.local; create it in the Medplum app under Project Admin > Clients and make its membership admin)'
-    );
+    fail(`provision ${MISSING_ADMIN_CREDENTIALS}`);
   }
   if (!isLoopbackUrl(medplumBaseUrl) && /@example\.(com|org|net)$/i.test(options.devUser.email)) {
     fail(
@@ -99,17 +96,7 @@ async function provision(args: string[]): Promise<void> {
         'add whoever owns that address to your project. Set it to an address you control.'
     );
   }
-  const medplum = new MedplumClient({
-    baseUrl: medplumBaseUrl,
-    clientId: admin.clientId,
-    storage: new ClientStorage(new MemoryStorage()),
-    cacheTime: 0,
-  });
-  try {
-    await medplum.startClientLogin(admin.clientId, admin.clientSecret);
-  } catch (error) {
-    fail(`could not sign in to ${medplumBaseUrl} as the admin client: ${normalizeErrorString(error)}`);
-  }
+  const medplum = await signInAsAdmin(medplumBaseUrl, admin).catch((error: Error) => fail(error.message));
   if (!isLoopbackUrl(medplumBaseUrl) && (!urls.web || !urls.device)) {
     out(
       'note: without --web-origin and --device-url the model registers localhost redirect URIs, webhook endpoint and ' +

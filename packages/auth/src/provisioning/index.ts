@@ -13,6 +13,19 @@ export {
   SYSTEMS,
 } from '../ids.ts';
 export { updateEnvFile } from './env-file.ts';
+export { writeCredentialsFile } from './fleet/credentials-file.ts';
+export {
+  type DeviceAuthMethod,
+  type DeviceCredentials,
+  type EnrollRequest,
+  enrollDevice,
+  FLEET_TAG_CODE,
+  type FleetDevice,
+  FleetError,
+  listDevices,
+  revokeDevice,
+  rotateDeviceSecret,
+} from './fleet/fleet.ts';
 export { nameUuid } from './ids.ts';
 export {
   type AuthModel,
