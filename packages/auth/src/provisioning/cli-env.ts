@@ -11,6 +11,7 @@ import {
   devUserSchema,
   type EnvInput,
   identityProviderSchema,
+  isLoopbackUrl,
   loadConfigOrExit,
   medplumSchema,
   parseConfig,
@@ -18,6 +19,7 @@ import {
   proxySchema,
   webBrowserSchema,
 } from '@org/config';
+import { DEV_ADMIN } from './dev-admin.ts';
 import { type AuthModelOptions, type AuthModelOverrides, withOverrides } from './model/options.ts';
 import { deviceEndpoints } from './public-urls.ts';
 
@@ -140,11 +142,17 @@ export function loadCliEnv(command: 'seed' | 'provision'): CliEnv {
 /** Commands that only talk to a project as its admin (the device fleet): the server and the admin client. */
 const adminSchema = composeSchemas(medplumSchema, provisioningSchema);
 
-export function loadAdminCliEnv(): Pick<CliEnv, 'medplumBaseUrl' | 'admin'> {
+/** `localDefault`: no admin is configured and the server is local, so the seed's dev admin is used. */
+export function loadAdminCliEnv(): Pick<CliEnv, 'medplumBaseUrl' | 'admin'> & { localDefault: boolean } {
   const config = loadConfigOrExit(adminSchema, { envFiles: defaultEnvFiles() });
   const { MEDPLUM_ADMIN_CLIENT_ID: clientId, MEDPLUM_ADMIN_CLIENT_SECRET: clientSecret } = config;
+  // On the local emulator (`pnpm dev`), the admin client its seed holds.
+  const localAdmin = isLoopbackUrl(config.MEDPLUM_BASE_URL)
+    ? { clientId: DEV_ADMIN.clientId, clientSecret: DEV_ADMIN.secret }
+    : undefined;
   return {
     medplumBaseUrl: config.MEDPLUM_BASE_URL,
-    admin: clientId && clientSecret ? { clientId, clientSecret } : undefined,
+    admin: clientId && clientSecret ? { clientId, clientSecret } : localAdmin,
+    localDefault: !(clientId && clientSecret) && localAdmin !== undefined,
   };
 }

@@ -12,9 +12,10 @@ import { parseArgs } from 'node:util';
  */
 import { normalizeErrorString } from '@medplum/core';
 import { isLoopbackUrl } from '@org/config';
-import { MODEL_KEYS } from '../ids.ts';
+import { MODEL_KEYS, SEED_IDS } from '../ids.ts';
 import { MISSING_ADMIN_CREDENTIALS, signInAsAdmin } from './admin-client.ts';
 import { loadCliEnv } from './cli-env.ts';
+import { DEV_ADMIN, projectAdminEntries } from './dev-admin.ts';
 import { updateEnvFile } from './env-file.ts';
 import { buildAuthModel, buildEmulatorSeed } from './model/index.ts';
 import { type AuthModelOverrides, withOverrides } from './model/options.ts';
@@ -75,6 +76,8 @@ async function seed(args: string[]): Promise<void> {
   const bundle = buildEmulatorSeed(
     withOverrides(withUrls, accessTokenLifetimeOptions(values['access-token-lifetime'] ?? []))
   );
+  // The local project admin (device fleet, catalogue pipeline): the emulator's seed only, never provisioned.
+  bundle.entry?.push(...projectAdminEntries(SEED_IDS.project, DEV_ADMIN));
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${JSON.stringify(bundle, null, 2)}\n`, { mode: 0o600 });
   out(`wrote ${bundle.entry?.length ?? 0} resources to ${file} (contains dev secrets; mode 0600)`);

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { startEmulator } from '@org/medplum-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_IDS } from '../../ids.ts';
+import { DEV_ADMIN } from '../dev-admin.ts';
 import { nameUuid } from '../ids.ts';
 import { buildEmulatorSeed } from '../model/index.ts';
 import { DEV_OPTIONS } from '../testing/config.ts';
@@ -27,6 +28,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fleet-cli-'));
   const seed = buildEmulatorSeed({ ...DEV_OPTIONS, bcryptRounds: 4 });
   seed.entry?.push(...projectAdminEntries(SEED_IDS.project, projectAdmin));
+  seed.entry?.push(...projectAdminEntries(SEED_IDS.project, DEV_ADMIN));
   ({ emulator } = await startEmulatorAsAdmin(seed, projectAdmin));
 });
 afterAll(async () => {
@@ -93,12 +95,22 @@ describe('device fleet CLI', { timeout: 60_000 }, () => {
   });
 
   it('missing admin credentials and an unreachable Medplum: one clear message, exit 1', async () => {
-    const noAdmin = await refusal(['list'], { MEDPLUM_ADMIN_CLIENT_ID: '', MEDPLUM_ADMIN_CLIENT_SECRET: '' });
+    const noAdmin = await refusal(['list'], {
+      MEDPLUM_BASE_URL: 'https://api.medplum.example/',
+      MEDPLUM_ADMIN_CLIENT_ID: '',
+      MEDPLUM_ADMIN_CLIENT_SECRET: '',
+    });
     expect(noAdmin.code).toBe(1);
     expect(noAdmin.stderr).toContain('MEDPLUM_ADMIN_CLIENT_ID');
     const unreachable = await refusal(['list'], { MEDPLUM_BASE_URL: 'http://127.0.0.1:9/' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain('could not sign in to http://127.0.0.1:9/');
     expect(unreachable.stderr).not.toContain(projectAdmin.secret);
+  });
+
+  it('on a local emulator without admin settings, uses the dev admin of its seed (pnpm dev)', async () => {
+    const listed = await fleet(['list'], { MEDPLUM_ADMIN_CLIENT_ID: '', MEDPLUM_ADMIN_CLIENT_SECRET: '' });
+    expect(listed.stdout).toMatch(/analyzer-cli|no fleet devices/);
+    expect(listed.stdout + listed.stderr).not.toContain(DEV_ADMIN.secret);
   });
 });

@@ -34,10 +34,14 @@ function required(value: string | undefined, flag: string): string {
 }
 
 async function admin(): Promise<MedplumClient> {
-  const { medplumBaseUrl, admin: credentials } = loadAdminCliEnv();
-  if (!credentials)
-    throw new UsageError(`the device fleet commands need ${MISSING_ADMIN_CREDENTIALS.replace(/^needs /, '')}`);
-  return signInAsAdmin(medplumBaseUrl, credentials);
+  const { medplumBaseUrl, admin: credentials, localDefault } = loadAdminCliEnv();
+  if (!credentials) throw new UsageError(`the device fleet commands ${MISSING_ADMIN_CREDENTIALS}`);
+  return signInAsAdmin(medplumBaseUrl, credentials).catch((error: Error) => {
+    // The local default only exists in the emulator's seed (`pnpm dev`); a local Medplum needs its own admin client.
+    throw localDefault
+      ? new Error(`${error.message}\n(no MEDPLUM_ADMIN_CLIENT_ID set: tried the emulator's dev admin)`)
+      : error;
+  });
 }
 
 async function enroll(args: string[]): Promise<void> {

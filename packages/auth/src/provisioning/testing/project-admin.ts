@@ -1,41 +1,9 @@
-import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
+import type { Bundle } from '@medplum/fhirtypes';
 import { startEmulator } from '@org/medplum-emulator';
 import { signInAsClient } from '../../testing/sign-in.ts';
+import type { ProjectAdmin } from '../dev-admin.ts';
 
-/** A client application that provisioning signs in as in tests: a project admin, without an access policy. */
-export interface ProjectAdmin {
-  clientId: string;
-  membershipId: string;
-  name: string;
-  secret: string;
-}
-
-/** Seed entries for `admin` in the project: its ClientApplication and its admin ProjectMembership. */
-export function projectAdminEntries(projectId: string, admin: ProjectAdmin): BundleEntry[] {
-  return [
-    {
-      resource: {
-        resourceType: 'ClientApplication',
-        id: admin.clientId,
-        meta: { project: projectId },
-        name: admin.name,
-        secret: admin.secret,
-        status: 'active',
-      },
-    },
-    {
-      resource: {
-        resourceType: 'ProjectMembership',
-        id: admin.membershipId,
-        meta: { project: projectId },
-        project: { reference: `Project/${projectId}` },
-        user: { reference: `ClientApplication/${admin.clientId}` },
-        profile: { reference: `ClientApplication/${admin.clientId}` },
-        admin: true,
-      },
-    },
-  ];
-}
+export { type ProjectAdmin, projectAdminEntries } from '../dev-admin.ts';
 
 /** Starts the emulator (free port) with `seed`, and a client signed in to it as `admin` (client credentials). */
 export async function startEmulatorAsAdmin(seed: Bundle, admin: ProjectAdmin) {
