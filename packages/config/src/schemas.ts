@@ -28,6 +28,7 @@ import { webBrowserSchema } from './browser-schema.ts';
 
 export const DEV_PROXY_CLIENT_ID = 'f6c226c7-5376-4121-80dc-0923ae7d0649';
 export const DEV_DEVICE_CLIENT_ID = 'bd3c6f1b-133e-4c39-afbf-b2607e82c0d8';
+export const DEV_PIPELINE_CLIENT_ID = 'ba892483-299f-4eb2-87a7-e4ee2123d19b';
 
 /** Server-side connection to Medplum: the proxy, the device, provisioning. */
 export const medplumSchema = z.object({
@@ -151,6 +152,20 @@ export const provisioningSchema = z.object({
 });
 
 /**
+ * The lab-catalogue pipeline (apps/catalog-pipeline, run by CI): its own confidential ClientApplication, whose
+ * AccessPolicy allows only the catalogue's definitional resources.
+ */
+export const pipelineSchema = z.object({
+  PIPELINE_MEDPLUM_CLIENT_ID: text(DEV_PIPELINE_CLIENT_ID, {
+    description: "Id of the catalogue pipeline's ClientApplication (catalogue resources only)",
+  }),
+  PIPELINE_MEDPLUM_CLIENT_SECRET: secret('dev-only-pipeline-client-secret-not-for-production', {
+    description: "Secret of the catalogue pipeline's ClientApplication (from the CI secret store)",
+    minLength: 16,
+  }),
+});
+
+/**
  * The emulator's contract and conformance suites against a real Medplum (a test project): its base URL and a
  * confidential ClientApplication with a project membership. Unset = the suites run against a fresh emulator only.
  */
@@ -211,5 +226,6 @@ export const allSchemas = {
   emulator: emulatorSchema,
   devUser: devUserSchema,
   provisioning: provisioningSchema,
+  pipeline: pipelineSchema,
   contractSuite: contractSuiteSchema,
 } as const;
