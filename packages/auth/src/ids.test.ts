@@ -20,6 +20,7 @@ describe('@org/auth/ids', () => {
       proxyPolicy: 'AccessPolicy/proxy',
       devicePolicy: 'AccessPolicy/device',
       noAccessPolicy: 'AccessPolicy/no-access',
+      catalogPolicy: 'AccessPolicy/catalog-publisher',
       analyzerDevice: 'Device/lab-analyzer-1',
       otherDevice: 'Device/lab-analyzer-2',
       patientMaria: 'Patient/maria-garcia',
@@ -33,6 +34,7 @@ describe('@org/auth/ids', () => {
       webMembership: 'ProjectMembership/web',
       proxyMembership: 'ProjectMembership/proxy',
       deviceMembership: 'ProjectMembership/device',
+      pipelineMembership: 'ProjectMembership/pipeline',
       labOrderSubscription: 'Subscription/lab-orders',
     };
     const derived = Object.fromEntries(Object.entries(names).map(([key, name]) => [key, nameUuid(name)]));

@@ -12,6 +12,8 @@ export const SYSTEMS = {
   device: 'https://reference.org.example/fhir/device',
   patient: 'https://reference.org.example/fhir/patient',
   practitioner: 'https://reference.org.example/fhir/practitioner',
+  /** Identifier system and canonical URL base of the lab test catalogue the pipeline publishes. */
+  labCatalog: 'https://reference.org.example/fhir/lab-catalog',
 } as const;
 
 /** Identifier system of the results one device makes; its AccessPolicy only lets it create/read reports in it. */
@@ -41,6 +43,7 @@ export const MODEL_KEYS = {
   receptionPolicy: 'access-policy/reception',
   proxyPolicy: 'access-policy/proxy',
   devicePolicy: 'access-policy/device',
+  catalogPolicy: 'access-policy/catalog-publisher',
   analyzerDevice: 'device/lab-analyzer-1',
   otherDevice: 'device/lab-analyzer-2',
   patientMaria: 'patient/maria-garcia',
@@ -51,6 +54,8 @@ export const MODEL_KEYS = {
   proxyMembership: 'membership/proxy',
   deviceClient: 'client/device',
   deviceMembership: 'membership/device',
+  pipelineClient: 'client/pipeline',
+  pipelineMembership: 'membership/pipeline',
   practitioner: 'practitioner/dev',
   practitionerUser: 'user/dev',
   practitionerMembership: 'membership/dev',
@@ -76,6 +81,8 @@ export const SEED_IDS = {
   proxyPolicy: 'f563bcf6-73b9-59d9-a410-bc34548cbb51',
   /** AccessPolicy/device */
   devicePolicy: 'e4ba73c0-f965-5279-91ed-7ace1f44199c',
+  /** AccessPolicy/catalog-publisher */
+  catalogPolicy: '0bd7d535-c6cf-5147-9b9c-c36636acd533',
   /** AccessPolicy/no-access */
   noAccessPolicy: '161260d6-d1e0-5a56-90ad-4838513f8578',
   /** Device/lab-analyzer-1 */
@@ -104,6 +111,8 @@ export const SEED_IDS = {
   proxyMembership: 'cdcbc9e0-a445-53e2-89d8-0392ec3da3b2',
   /** ProjectMembership/device */
   deviceMembership: '7c009c33-3468-55eb-ab55-4db967e5cc64',
+  /** ProjectMembership/pipeline */
+  pipelineMembership: 'ea0ded45-5a5c-589a-935d-9b91a30931c9',
   /** Subscription/lab-orders */
   labOrderSubscription: 'a8a9acf4-9816-5c65-ba87-fdb393cfbdb7',
 } as const;

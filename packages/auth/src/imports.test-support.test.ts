@@ -13,6 +13,9 @@ describe('configuration is the CLI’s business', () => {
       'provisioning/cli-env.ts',
       'provisioning/cli.ts',
     ]);
-    expect(sourcesImporting(import.meta.dirname, /cli-env(\.ts)?$/)).toEqual(['provisioning/cli.ts']);
+    expect(sourcesImporting(import.meta.dirname, /cli-env(\.ts)?$/)).toEqual([
+      'provisioning/cli.ts',
+      'provisioning/fleet/cli.ts',
+    ]);
   });
 });

@@ -33,7 +33,12 @@ describe('the emulator seed', () => {
     expect(ids(buildEmulatorSeed(options))).toEqual(ids(buildEmulatorSeed(options)));
     const clients = buildEmulatorSeed(options).entry?.filter((e) => e.resource?.resourceType === 'ClientApplication');
     expect(clients?.map((e) => e.resource?.id).sort()).toEqual(
-      [DEV_OPTIONS.web.clientId, DEV_OPTIONS.proxy.clientId, DEV_OPTIONS.device.clientId].sort()
+      [
+        DEV_OPTIONS.web.clientId,
+        DEV_OPTIONS.proxy.clientId,
+        DEV_OPTIONS.device.clientId,
+        DEV_OPTIONS.pipeline.clientId,
+      ].sort()
     );
   });
 
@@ -119,8 +124,17 @@ describe('the three ClientApplications', () => {
       ['ServiceRequest', 'read,search'],
       ['Observation', 'create,read,search'],
       ['DiagnosticReport', 'create,read,search'],
+      ['ActivityDefinition', undefined],
+      ['ObservationDefinition', undefined],
+      ['ValueSet', undefined],
     ]);
-    expect(policy.resource?.every((r) => r.criteria?.includes('%device'))).toBe(true);
+    // Everything it writes or reads of patient data is bound to its Device; the catalogue is read-only.
+    expect(policy.resource?.every((r) => r.criteria?.includes('%device') || (r.readonly && !r.criteria))).toBe(true);
+    expect(policy.resource?.filter((r) => !r.criteria).map((r) => r.resourceType)).toEqual([
+      'ActivityDefinition',
+      'ObservationDefinition',
+      'ValueSet',
+    ]);
   });
 
   it('options set token lifetimes and endpoints', () => {

@@ -15,6 +15,7 @@ import {
   loadConfigOrExit,
   medplumSchema,
   parseConfig,
+  pipelineSchema,
   provisioningSchema,
   proxySchema,
   webBrowserSchema,
@@ -46,6 +47,8 @@ export type AuthModelEnv = Pick<
     | 'DEVICE_WEBHOOK_SECRET'
   > &
   Secret<typeof deviceSchema, 'DEVICE_MEDPLUM_CLIENT_SECRET'> &
+  Pick<Out<typeof pipelineSchema>, 'PIPELINE_MEDPLUM_CLIENT_ID'> &
+  Secret<typeof pipelineSchema, 'PIPELINE_MEDPLUM_CLIENT_SECRET'> &
   Out<typeof devUserSchema>;
 
 /** Environment → options. Locally the device is reached at `http://localhost:<DEVICE_WEBHOOK_PORT>/`. */
@@ -71,6 +74,7 @@ export function authModelOptionsFrom(env: AuthModelEnv): AuthModelOptions {
         secret: env.DEVICE_WEBHOOK_SECRET,
       },
     },
+    pipeline: { clientId: env.PIPELINE_MEDPLUM_CLIENT_ID, clientSecret: env.PIPELINE_MEDPLUM_CLIENT_SECRET },
     devUser: { email: env.DEV_PRACTITIONER_EMAIL, password: env.DEV_PRACTITIONER_PASSWORD },
   };
 }
@@ -82,6 +86,7 @@ const seedSchema = composeSchemas(
   identityProviderSchema,
   proxySchema,
   deviceSchema,
+  pipelineSchema,
   devUserSchema
 );
 
@@ -96,6 +101,7 @@ const provisionSchema = composeSchemas(
   identityProviderSchema,
   proxySchema.pick({ PROXY_MEDPLUM_CLIENT_ID: true }),
   deviceSchema.omit({ DEVICE_MEDPLUM_CLIENT_SECRET: true, DEVICE_AUTH_METHOD: true, DEVICE_DATA_DIR: true }),
+  pipelineSchema.pick({ PIPELINE_MEDPLUM_CLIENT_ID: true }),
   devUserSchema,
   provisioningSchema
 );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEV_ADMIN } from './dev-admin.ts';
 import { DEV_OPTIONS } from './testing/config.ts';
 
 const run = promisify(execFile);
@@ -88,6 +89,9 @@ describe('provisioning CLI', { timeout: 60_000 }, () => {
       [DEV_OPTIONS.web.clientId]: '1m',
       [DEV_OPTIONS.proxy.clientId]: '2h',
       [DEV_OPTIONS.device.clientId]: '2h',
+      [DEV_OPTIONS.pipeline.clientId]: '2h',
+      // The emulator's dev admin (seed only) keeps Medplum's default.
+      [DEV_ADMIN.clientId]: undefined,
     });
   });
 

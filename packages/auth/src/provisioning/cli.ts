@@ -26,10 +26,11 @@ const ENV_NAMES: Record<string, { id: string; secret?: string }> = {
   [MODEL_KEYS.webClient]: { id: 'NEXT_PUBLIC_MEDPLUM_CLIENT_ID' },
   [MODEL_KEYS.proxyClient]: { id: 'PROXY_MEDPLUM_CLIENT_ID', secret: 'PROXY_MEDPLUM_CLIENT_SECRET' },
   [MODEL_KEYS.deviceClient]: { id: 'DEVICE_MEDPLUM_CLIENT_ID', secret: 'DEVICE_MEDPLUM_CLIENT_SECRET' },
+  [MODEL_KEYS.pipelineClient]: { id: 'PIPELINE_MEDPLUM_CLIENT_ID', secret: 'PIPELINE_MEDPLUM_CLIENT_SECRET' },
 };
 
 const LIFETIME = /^\d+[smhdwy]$/;
-const CLIENTS = ['web', 'proxy', 'device'] as const;
+const CLIENTS = ['web', 'proxy', 'device', 'pipeline'] as const;
 
 /**
  * `--access-token-lifetime 1h` sets every client's access-token lifetime; `--access-token-lifetime web=1m` one

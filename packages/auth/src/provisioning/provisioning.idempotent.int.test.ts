@@ -46,7 +46,7 @@ describe('provisioning an empty project through the admin and FHIR APIs', () => 
     expect(report.projectId).toBe(projectId);
     expect(report.counts.created).toBeGreaterThan(10);
     expect(report.newClients.map((c) => c.key).sort()).toEqual(
-      [MODEL_KEYS.deviceClient, MODEL_KEYS.proxyClient, MODEL_KEYS.webClient].sort()
+      [MODEL_KEYS.deviceClient, MODEL_KEYS.pipelineClient, MODEL_KEYS.proxyClient, MODEL_KEYS.webClient].sort()
     );
     expect(report.newClients.find((c) => c.key === MODEL_KEYS.proxyClient)?.clientSecret).toBeTruthy();
     expect(report.newClients.find((c) => c.key === MODEL_KEYS.webClient)?.clientSecret).toBeUndefined();

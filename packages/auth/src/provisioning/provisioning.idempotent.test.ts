@@ -29,8 +29,8 @@ describe('provisioning is idempotent', () => {
   it('creates everything once, then nothing', async () => {
     const { api, admin, model } = await setup();
     const first = await provisionProject(admin, model);
-    // 5 policies, 2 devices, 2 patients, 3 clients, 2 practitioners, 1 subscription.
-    expect(first.counts.created).toBe(15);
+    // 6 policies, 2 devices, 2 patients, 4 clients, 2 practitioners, 1 subscription.
+    expect(first.counts.created).toBe(17);
     const sizes = () => Object.fromEntries([...api.store].map(([type, table]) => [type, table.size]));
     const after = sizes();
     const calls = api.calls.length;

@@ -19,7 +19,7 @@ export interface SeededEmulator {
   /** What the model was built from: the dev defaults with the overrides given. */
   options: AuthModelOptions;
   /** The confidential clients as seeded, secrets included. */
-  clients: Record<'proxy' | 'device', { clientId: string; clientSecret: string }>;
+  clients: Record<'proxy' | 'device' | 'pipeline', { clientId: string; clientSecret: string }>;
   /** After `emulator.stop()`: start it again on the same port with the same seed (and data file, if any). */
   startAgain(): Promise<RunningEmulator>;
 }
@@ -53,7 +53,11 @@ export async function startSeededEmulator(
   const started: SeededEmulator = {
     emulator: await startEmulator({ port: 0, ...emulatorOptions }),
     options: modelOptions,
-    clients: { proxy: seededClient(modelOptions.proxy), device: seededClient(modelOptions.device) },
+    clients: {
+      proxy: seededClient(modelOptions.proxy),
+      device: seededClient(modelOptions.device),
+      pipeline: seededClient(modelOptions.pipeline),
+    },
     async startAgain() {
       const port = Number(new URL(started.emulator.url).port);
       started.emulator = await startEmulator({ port, ...emulatorOptions });

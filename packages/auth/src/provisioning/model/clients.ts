@@ -82,10 +82,10 @@ function optional<K extends string, V>(key: K, value: V | undefined | ''): Parti
   return value ? ({ [key]: value } as Record<K, V>) : {};
 }
 
-/** The three ClientApplications, one per pattern, each with its membership. */
+/** The ClientApplications, one per pattern plus the catalogue pipeline, each with its membership. */
 export function clients(options: AuthModelOptions, redirectUris: string[]): ModelEntry[] {
   const K = MODEL_KEYS;
-  const { web, proxy, device } = options;
+  const { web, proxy, device, pipeline } = options;
   const lifetime = (client: ClientName) =>
     optional('accessTokenLifetime', options[client].accessTokenLifetime ?? options.accessTokenLifetime);
   const analyzerAccess: ProjectMembershipAccess = {
@@ -149,6 +149,22 @@ export function clients(options: AuthModelOptions, redirectUris: string[]): Mode
         },
         // One AccessPolicy for every analyzer, parameterised with this one's Device.
         grants: { access: [analyzerAccess] },
+      },
+      options.projectName
+    ),
+    ...clientWithMembership(
+      {
+        keys: { client: K.pipelineClient, membership: K.pipelineMembership },
+        membershipId: SEED_IDS.pipelineMembership,
+        client: {
+          id: pipeline.clientId,
+          name: 'Lab catalogue pipeline (confidential CI client)',
+          description: 'apps/catalog-pipeline: a CI job publishes the orderable lab tests; catalogue resources only',
+          status: 'active',
+          ...optional('secret', pipeline.clientSecret),
+          ...lifetime('pipeline'),
+        },
+        grants: { accessPolicy: ref<AccessPolicy>('AccessPolicy', SEED_IDS.catalogPolicy) },
       },
       options.projectName
     ),

@@ -28,7 +28,7 @@ export {
 
 export interface AuthModel {
   projectId: string;
-  clientIds: { web: string; proxy: string; device: string };
+  clientIds: { web: string; proxy: string; device: string; pipeline: string };
   /** In dependency order: anything referenced comes before what references it. */
   entries: ModelEntry[];
   redirectUris: string[];
@@ -73,7 +73,12 @@ export function buildAuthModel(options: AuthModelOptions): AuthModel {
   ];
   return {
     projectId: SEED_IDS.project,
-    clientIds: { web: options.web.clientId, proxy: options.proxy.clientId, device: options.device.clientId },
+    clientIds: {
+      web: options.web.clientId,
+      proxy: options.proxy.clientId,
+      device: options.device.clientId,
+      pipeline: options.pipeline.clientId,
+    },
     entries,
     redirectUris,
     webhookUrl: options.device.webhook.url,

@@ -4,7 +4,7 @@
  * in one place, the provisioning CLI's `cli-env.ts`.
  */
 
-export type ClientName = 'web' | 'proxy' | 'device';
+export type ClientName = 'web' | 'proxy' | 'device' | 'pipeline';
 
 interface ClientOptions {
   clientId: string;
@@ -58,6 +58,8 @@ export interface AuthModelOptions {
   externalIdp: ExternalIdpOptions;
   proxy: ConfidentialClientOptions;
   device: DeviceClientOptions;
+  /** The lab-catalogue pipeline (apps/catalog-pipeline): a confidential client allowed only the catalogue types. */
+  pipeline: ConfidentialClientOptions;
   /** The practitioner who signs in to the web app (also the project owner); the receptionist is plus-addressed from it. */
   devUser: { email: string; password: string };
   /** Access-token lifetime of all three ClientApplications (Medplum's default is 1h). */

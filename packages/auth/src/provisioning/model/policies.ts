@@ -5,6 +5,11 @@ import { byTag, entry, type ModelEntry, projectMeta } from './entries.ts';
 const READ_WRITE = ['create', 'read', 'vread', 'search', 'history', 'update'] as const;
 const READ_CREATE = ['create', 'read', 'vread', 'search', 'history'] as const;
 
+/** The lab test catalogue (what the pipeline publishes; apps/catalog-pipeline): each orderable test and its analytes. */
+export const CATALOG_TYPES = ['ActivityDefinition', 'ObservationDefinition', 'ValueSet'] as const;
+const readCatalog = (): AccessPolicyResource[] =>
+  CATALOG_TYPES.map((resourceType) => ({ resourceType, readonly: true }));
+
 function policy(key: string, id: string, name: string, resource?: AccessPolicyResource[]): ModelEntry {
   return entry<AccessPolicy>({
     key,
@@ -34,6 +39,8 @@ export function accessPolicies(): ModelEntry[] {
       { resourceType: 'DiagnosticReport', readonly: true },
       { resourceType: 'Device', readonly: true },
       { resourceType: 'Practitioner', readonly: true },
+      // The order form offers the published catalogue.
+      ...readCatalog(),
     ]),
     policy(K.receptionPolicy, SEED_IDS.receptionPolicy, 'Reception (patient list only)', [
       { resourceType: 'Patient', readonly: true },
@@ -64,6 +71,18 @@ export function accessPolicies(): ModelEntry[] {
         criteria: `DiagnosticReport?identifier=${deviceResultSystem('%device.id')}|`,
         interaction: ['create', 'read', 'search'],
       },
+      // What it can run, and each analyte's unit and reference range.
+      ...readCatalog(),
     ]),
+    // The catalogue and nothing else: no patient data at all (no Patient, Observation or ServiceRequest entry).
+    policy(
+      K.catalogPolicy,
+      SEED_IDS.catalogPolicy,
+      'Lab catalogue pipeline (catalogue resources only)',
+      CATALOG_TYPES.map((resourceType) => ({
+        resourceType,
+        interaction: ['create', 'read', 'vread', 'search', 'history', 'update'],
+      }))
+    ),
   ];
 }
