@@ -3,7 +3,8 @@
  *
  *   1. check the configuration once (one message listing every problem) and that every port is free;
  *   2. write the emulator's seed from the auth model (`@org/auth` provisioning) into .data/;
- *   3. start the Medplum emulator (+ Acme SSO) and wait until it answers, so nothing else crash-loops meanwhile;
+ *   3. start the Medplum emulator (+ Acme SSO) and wait until it answers, so nothing else crash-loops meanwhile, then
+ *      publish the lab catalogue through the pipeline's CLI (apps/catalog-pipeline);
  *   4. start the proxy, the device and the web app together and wait for each;
  *   5. print the banner; Ctrl-C stops everything (each child runs in its own process group).
  *
@@ -164,6 +165,24 @@ function stopAll(exitCode: number): void {
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
+/**
+ * The lab catalogue the order form offers and the analyzer runs, published by the same CLI CI runs
+ * (apps/catalog-pipeline), as the pipeline's own client. Idempotent: on a restart it writes nothing. A failure is
+ * reported, not fatal (data from before the pipeline existed lacks its client: delete .data/ to reseed).
+ */
+function publishLabCatalogue(): void {
+  const result = spawnSync(node, [join(root, 'apps/catalog-pipeline/src/cli.ts')], {
+    cwd: root,
+    env: process.env,
+    encoding: 'utf8',
+  });
+  const lines = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n');
+  process.stdout.write(`[catalog] ${lines.at(-1) ?? ''}\n`);
+  if (result.status !== 0) {
+    process.stderr.write('[catalog] the lab catalogue was not published; the order form will offer no tests.\n');
+  }
+}
+
 const node = process.execPath;
 const emulatorUrl = `http://localhost:${config.EMULATOR_PORT}/`;
 const emulator: Service = {
@@ -211,6 +230,7 @@ const apps: Service[] = [
 
 start(emulator);
 await waitUntilReady(emulator);
+publishLabCatalogue();
 for (const app of apps) start(app);
 await Promise.all(apps.map((app) => waitUntilReady(app)));
 
