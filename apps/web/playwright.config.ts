@@ -46,8 +46,11 @@ export default defineConfig({
       stderr: 'pipe',
     },
     {
-      // `node` directly, not `pnpm start`: Playwright can then stop the server it started.
-      command: 'node node_modules/next/dist/bin/next start --port 3000 --hostname 127.0.0.1',
+      // Started once the emulator answers: first the lab catalogue the order form reads, published by the pipeline's
+      // CLI as in `pnpm dev`, then the app. `node` directly, not `pnpm start`: Playwright can then stop the server.
+      command:
+        'node ../catalog-pipeline/src/cli.ts && node node_modules/next/dist/bin/next start --port 3000 --hostname 127.0.0.1',
+      env: { MEDPLUM_BASE_URL: emulatorUrl },
       url: webUrl,
       reuseExistingServer: false,
       timeout: 60_000,

@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ActivityDefinition, ObservationDefinition, ValueSet } from '@medplum/fhirtypes';
-import { SYSTEMS } from '@org/auth/ids';
+import { LAB_CATALOG_VALUE_SET_URL, SYSTEMS } from '@org/auth/ids';
 
 export const LOINC = 'http://loinc.org';
 const UCUM = 'http://unitsofmeasure.org';
@@ -52,7 +52,7 @@ export function activityDefinitionUrl(code: string): string {
   return `${SYSTEMS.labCatalog}/ActivityDefinition/${code}`;
 }
 
-export const VALUE_SET_URL = `${SYSTEMS.labCatalog}/ValueSet/orderable-lab-tests`;
+export const VALUE_SET_URL = LAB_CATALOG_VALUE_SET_URL;
 
 export function observationDefinitions(source: CatalogSource): ObservationDefinition[] {
   return source.analytes.map((analyte) => {

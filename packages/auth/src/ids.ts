@@ -21,6 +21,9 @@ export function deviceResultSystem(deviceId: string): string {
   return `https://reference.org.example/fhir/device-result/${deviceId}`;
 }
 
+/** The ValueSet of orderable lab tests the catalogue pipeline publishes (apps/catalog-pipeline); readers ask for `status=active`. */
+export const LAB_CATALOG_VALUE_SET_URL = `${SYSTEMS.labCatalog}/ValueSet/orderable-lab-tests`;
+
 /** The analyzers' identifiers (in {@link SYSTEMS}.device): how apps find a Device on a server that assigned its id. */
 export const DEVICE_IDENTIFIERS = {
   analyzer: 'lab-analyzer-1',

@@ -1,6 +1,7 @@
 import { getReferenceString } from '@medplum/core';
 import type { Device, DiagnosticReport, Observation, Patient } from '@medplum/fhirtypes';
 import { MockClient } from '@medplum/mock';
+import { LAB_CATALOG_VALUE_SET_URL } from '@org/auth/ids';
 import { buildEmulatorSeed, SEED_IDS } from '@org/auth/provisioning';
 import { devAuthModelOptions } from '@org/auth/testing';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -8,13 +9,14 @@ import {
   ANALYZER_IDENTIFIER,
   buildLabOrder,
   findAnalyzer,
-  LAB_TESTS,
   type LabTest,
+  loadLabTests,
   loadOrdersWithResults,
   orderLabTest,
 } from './lab.ts';
 
-const cbc = LAB_TESTS[0] as (typeof LAB_TESTS)[number];
+const cbc: LabTest = { code: '58410-2', display: 'CBC panel - Blood by Automated count' };
+const bmp: LabTest = { code: '51990-0', display: 'Basic metabolic panel - Blood' };
 
 describe('the analyzer identifier', () => {
   it('is the one the auth model gives the analyzer Device (so the app finds it on any Medplum)', () => {
@@ -75,7 +77,7 @@ describe('lab orders (against @medplum/mock)', () => {
 
   it('creates the orders and lists them', async () => {
     const first = await orderLabTest(medplum, patient, cbc, analyzer);
-    const second = await orderLabTest(medplum, patient, LAB_TESTS[1] as LabTest, analyzer);
+    const second = await orderLabTest(medplum, patient, bmp, analyzer);
     expect(first.performer?.[0]?.reference).toBe(getReferenceString(analyzer));
     const listed = await loadOrdersWithResults(medplum, patient);
     expect(listed.map((entry) => entry.order.id).sort()).toEqual([first.id, second.id].sort());
@@ -131,5 +133,29 @@ describe('lab orders (against @medplum/mock)', () => {
     const empty = new MockClient();
     vi.spyOn(empty, 'searchOne').mockResolvedValue(undefined);
     await expect(orderLabTest(empty, patient, cbc)).rejects.toThrow(/No analyzer Device found/);
+  });
+});
+
+describe("the order form's tests come from the published catalogue", () => {
+  it('are the LOINC concepts of the active orderable-tests ValueSet, in catalogue order', async () => {
+    const medplum = new MockClient();
+    const searchOne = vi.spyOn(medplum, 'searchOne').mockResolvedValue({
+      resourceType: 'ValueSet',
+      status: 'active',
+      compose: {
+        include: [
+          { system: 'http://loinc.org', concept: [cbc, bmp] },
+          { system: 'http://snomed.info/sct', concept: [{ code: '1', display: 'not a LOINC order' }] },
+        ],
+      },
+    } as never);
+    expect(await loadLabTests(medplum)).toEqual([cbc, bmp]);
+    expect(searchOne).toHaveBeenCalledWith('ValueSet', { url: LAB_CATALOG_VALUE_SET_URL, status: 'active' });
+  });
+
+  it('are none while nothing is published (no list of its own to fall back on)', async () => {
+    const medplum = new MockClient();
+    vi.spyOn(medplum, 'searchOne').mockResolvedValue(undefined as never);
+    expect(await loadLabTests(medplum)).toEqual([]);
   });
 });

@@ -3,8 +3,16 @@
  * (Observations and a DiagnosticReport whose `basedOn` names the order).
  */
 import { createReference, getReferenceString, type MedplumClient, type ProfileResource } from '@medplum/core';
-import type { Device, DiagnosticReport, Observation, Patient, Practitioner, ServiceRequest } from '@medplum/fhirtypes';
-import { DEVICE_IDENTIFIERS, SYSTEMS } from '@org/auth/ids';
+import type {
+  Device,
+  DiagnosticReport,
+  Observation,
+  Patient,
+  Practitioner,
+  ServiceRequest,
+  ValueSet,
+} from '@medplum/fhirtypes';
+import { DEVICE_IDENTIFIERS, LAB_CATALOG_VALUE_SET_URL, SYSTEMS } from '@org/auth/ids';
 
 /**
  * How the app finds the analyzer: by the identifier the auth model gives it (`@org/auth/ids`, checked against the
@@ -17,15 +25,23 @@ export interface LabTest {
   display: string;
 }
 
-/** LOINC orders the simulated analyzer runs (each a panel it knows: `PANELS` in apps/device/src/analyzer.ts). */
-export const LAB_TESTS: readonly LabTest[] = [
-  { code: '58410-2', display: 'CBC panel - Blood by Automated count' },
-  { code: '51990-0', display: 'Basic metabolic panel - Blood' },
-  { code: '24331-1', display: 'Lipid 1996 panel - Serum or Plasma' },
-  { code: '4548-4', display: 'Hemoglobin A1c/Hemoglobin.total in Blood' },
-];
-
 export const LOINC = 'http://loinc.org';
+
+/**
+ * The orderable tests, in catalogue order, as the catalogue pipeline published them to Medplum (apps/catalog-pipeline;
+ * `pnpm dev` publishes on start): the LOINC concepts of the active ValueSet of orderable lab tests. Nothing here lists
+ * tests of its own; an unpublished catalogue is an empty list.
+ */
+export async function loadLabTests(medplum: MedplumClient): Promise<LabTest[]> {
+  const valueSet: ValueSet | undefined = await medplum.searchOne('ValueSet', {
+    url: LAB_CATALOG_VALUE_SET_URL,
+    status: 'active',
+  });
+  return (valueSet?.compose?.include ?? [])
+    .filter((include) => include.system === LOINC)
+    .flatMap((include) => include.concept ?? [])
+    .map((concept) => ({ code: concept.code, display: concept.display ?? concept.code }));
+}
 
 export async function findAnalyzer(medplum: MedplumClient): Promise<Device | undefined> {
   return medplum.searchOne('Device', { identifier: `${ANALYZER_IDENTIFIER.system}|${ANALYZER_IDENTIFIER.value}` });

@@ -7,7 +7,13 @@ import type { Patient } from '@medplum/fhirtypes';
 import { CodeableConceptDisplay, ResourceAvatar, ResourceName, useMedplum, useResource } from '@medplum/react';
 import { useParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
-import { LAB_TESTS, loadOrdersWithResults, type OrderWithResults, orderLabTest } from '../../../../lib/lab.ts';
+import {
+  type LabTest,
+  loadLabTests,
+  loadOrdersWithResults,
+  type OrderWithResults,
+  orderLabTest,
+} from '../../../../lib/lab.ts';
 
 /** How often the order list is re-read while the page is open (results arrive from the device asynchronously). */
 const POLL_MS = 3000;
@@ -47,7 +53,9 @@ export function PatientDetail() {
 
 function LabOrders({ patient }: { patient: Patient }) {
   const medplum = useMedplum();
-  const [testCode, setTestCode] = useState<string | null>(LAB_TESTS[0]?.code ?? null);
+  // The published catalogue (apps/catalog-pipeline), read once; the first test is preselected.
+  const [tests, setTests] = useState<LabTest[]>([]);
+  const [testCode, setTestCode] = useState<string | null>(null);
   const [ordering, setOrdering] = useState(false);
   const [orders, setOrders] = useState<OrderWithResults[]>();
   const [error, setError] = useState<string>();
@@ -60,6 +68,15 @@ function LabOrders({ patient }: { patient: Patient }) {
       setError(normalizeErrorString(err));
     }
   }, [medplum, patient]);
+
+  useEffect(() => {
+    loadLabTests(medplum)
+      .then((loaded) => {
+        setTests(loaded);
+        setTestCode((current) => current ?? loaded[0]?.code ?? null);
+      })
+      .catch((err: unknown) => setError(normalizeErrorString(err)));
+  }, [medplum]);
 
   useEffect(() => {
     let stopped = false;
@@ -76,7 +93,7 @@ function LabOrders({ patient }: { patient: Patient }) {
   }, [reload]);
 
   const onOrder = async () => {
-    const test = LAB_TESTS.find((candidate) => candidate.code === testCode);
+    const test = tests.find((candidate) => candidate.code === testCode);
     if (!test) return;
     setOrdering(true);
     try {
@@ -98,7 +115,8 @@ function LabOrders({ patient }: { patient: Patient }) {
       <Group align="flex-end" mb="md">
         <Select
           label="Test"
-          data={LAB_TESTS.map((test) => ({ value: test.code, label: test.display }))}
+          data={tests.map((test) => ({ value: test.code, label: test.display }))}
+          placeholder={tests.length === 0 ? 'No published lab catalogue' : undefined}
           value={testCode}
           onChange={setTestCode}
           allowDeselect={false}
