@@ -1,7 +1,12 @@
 import type { DiagnosticReport, Observation, ServiceRequest } from '@medplum/fhirtypes';
 import { deviceResultSystem } from '@org/auth/ids';
 import { describe, expect, it } from 'vitest';
-import { identifierQuery, mergeTransactions, OrderRejected, runOrder } from './analyzer.ts';
+import { publishedCatalog } from '../test/catalog.ts';
+import { identifierQuery, mergeTransactions, OrderRejected, type RunOptions, runOrder as runWith } from './analyzer.ts';
+
+// Runs against the catalogue as the pipeline publishes it; the analyzer keeps no list of its own.
+const catalog = publishedCatalog();
+const runOrder = (order: ServiceRequest, options: Partial<RunOptions> = {}) => runWith(order, { catalog, ...options });
 
 const order: ServiceRequest = {
   resourceType: 'ServiceRequest',
@@ -49,6 +54,11 @@ describe('runOrder', () => {
     const unknown = runOrder({ ...order, code: { coding: [{ system: 'http://loinc.org', code: '0000-0' }] } });
     expect(unknown.observations).toBe(0);
     expect((unknown.bundle.entry?.[0]?.resource as DiagnosticReport | undefined)?.conclusion).toMatch(/no assay/);
+  });
+
+  it('runs only what the published catalogue lists: without it, an order gets a "no assay" report', () => {
+    expect(runWith(order, { catalog: new Map() }).observations).toBe(0);
+    expect(runOrder(order).observations).toBe(4);
   });
 
   it('refuses orders it cannot run', () => {

@@ -11,6 +11,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import { deviceResultSystem } from '@org/auth/ids';
+import { type Assay, type LabCatalog, LOINC } from './catalog.ts';
 
 /**
  * The simulated analyzer: turns a lab order (ServiceRequest) into results. Everything here is deterministic in the
@@ -18,147 +19,16 @@ import { deviceResultSystem } from '@org/auth/ids';
  * makes a retried upload (and the conditional creates in it) safe.
  */
 
-const LOINC = 'http://loinc.org';
 const UCUM = 'http://unitsofmeasure.org';
 const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
-
-interface Assay {
-  code: string;
-  display: string;
-  unit: string;
-  low: number;
-  high: number;
-  decimals: number;
-}
-
-const ASSAYS = {
-  glucose: {
-    code: '2345-7',
-    display: 'Glucose [Mass/volume] in Serum or Plasma',
-    unit: 'mg/dL',
-    low: 70,
-    high: 99,
-    decimals: 0,
-  },
-  hba1c: {
-    code: '4548-4',
-    display: 'Hemoglobin A1c/Hemoglobin.total in Blood',
-    unit: '%',
-    low: 4,
-    high: 5.6,
-    decimals: 1,
-  },
-  cholesterol: {
-    code: '2093-3',
-    display: 'Cholesterol [Mass/volume] in Serum or Plasma',
-    unit: 'mg/dL',
-    low: 125,
-    high: 200,
-    decimals: 0,
-  },
-  hdl: { code: '2085-9', display: 'HDL Cholesterol', unit: 'mg/dL', low: 40, high: 80, decimals: 0 },
-  ldl: { code: '13457-7', display: 'LDL Cholesterol (calculated)', unit: 'mg/dL', low: 50, high: 129, decimals: 0 },
-  triglycerides: {
-    code: '2571-8',
-    display: 'Triglyceride [Mass/volume] in Serum or Plasma',
-    unit: 'mg/dL',
-    low: 50,
-    high: 149,
-    decimals: 0,
-  },
-  hemoglobin: {
-    code: '718-7',
-    display: 'Hemoglobin [Mass/volume] in Blood',
-    unit: 'g/dL',
-    low: 12,
-    high: 17.5,
-    decimals: 1,
-  },
-  wbc: { code: '6690-2', display: 'Leukocytes [#/volume] in Blood', unit: '10*3/uL', low: 4.5, high: 11, decimals: 1 },
-  platelets: {
-    code: '777-3',
-    display: 'Platelets [#/volume] in Blood',
-    unit: '10*3/uL',
-    low: 150,
-    high: 400,
-    decimals: 0,
-  },
-  rbc: {
-    code: '789-8',
-    display: 'Erythrocytes [#/volume] in Blood',
-    unit: '10*6/uL',
-    low: 4.2,
-    high: 5.9,
-    decimals: 2,
-  },
-  sodium: {
-    code: '2951-2',
-    display: 'Sodium [Moles/volume] in Serum or Plasma',
-    unit: 'mmol/L',
-    low: 135,
-    high: 145,
-    decimals: 0,
-  },
-  potassium: {
-    code: '2823-3',
-    display: 'Potassium [Moles/volume] in Serum or Plasma',
-    unit: 'mmol/L',
-    low: 3.5,
-    high: 5.1,
-    decimals: 1,
-  },
-  creatinine: {
-    code: '2160-0',
-    display: 'Creatinine [Mass/volume] in Serum or Plasma',
-    unit: 'mg/dL',
-    low: 0.6,
-    high: 1.3,
-    decimals: 2,
-  },
-  tsh: {
-    code: '3016-3',
-    display: 'Thyrotropin [Units/volume] in Serum or Plasma',
-    unit: 'm[IU]/L',
-    low: 0.4,
-    high: 4,
-    decimals: 2,
-  },
-} as const satisfies Record<string, Assay>;
-
-/** LOINC order codes the analyzer can run, and the analytes each produces. A single-analyte code runs itself. */
-const PANELS: Record<string, { display: string; assays: Assay[] }> = {
-  '58410-2': {
-    display: 'CBC panel - Blood by Automated count',
-    assays: [ASSAYS.hemoglobin, ASSAYS.wbc, ASSAYS.rbc, ASSAYS.platelets],
-  },
-  '57021-8': {
-    display: 'CBC W Auto Differential panel - Blood',
-    assays: [ASSAYS.hemoglobin, ASSAYS.wbc, ASSAYS.platelets],
-  },
-  '24331-1': {
-    display: 'Lipid 1996 panel - Serum or Plasma',
-    assays: [ASSAYS.cholesterol, ASSAYS.hdl, ASSAYS.ldl, ASSAYS.triglycerides],
-  },
-  '57698-3': {
-    display: 'Lipid panel with direct LDL - Serum or Plasma',
-    assays: [ASSAYS.cholesterol, ASSAYS.hdl, ASSAYS.ldl, ASSAYS.triglycerides],
-  },
-  '51990-0': {
-    display: 'Basic metabolic panel - Blood',
-    assays: [ASSAYS.glucose, ASSAYS.sodium, ASSAYS.potassium, ASSAYS.creatinine],
-  },
-  '24323-8': {
-    display: 'Comprehensive metabolic 2000 panel - Serum or Plasma',
-    assays: [ASSAYS.glucose, ASSAYS.sodium, ASSAYS.potassium, ASSAYS.creatinine],
-  },
-};
-for (const assay of Object.values(ASSAYS)) PANELS[assay.code] ??= { display: assay.display, assays: [assay] };
 
 export class OrderRejected extends Error {
   override name = 'OrderRejected';
 }
 
 export interface RunOptions {
+  /** What this analyzer can run: the published catalogue (catalog.ts); an order for anything else gets a report saying so. */
+  catalog: LabCatalog;
   /** When the analyzer ran the order (ISO instant); part of the results, so fixed once the order is queued. */
   at?: string;
   /** The analyzer's own Device; default: the Device the order is addressed to (its `performer`). */
@@ -196,9 +66,9 @@ function referenceOf(reference: Reference | undefined, type: string): string | u
   return value?.startsWith(`${type}/`) && value.length > type.length + 1 ? value : undefined;
 }
 
-function orderCoding(order: ServiceRequest): Coding | undefined {
+function orderCoding(order: ServiceRequest, catalog: LabCatalog): Coding | undefined {
   const codings = order.code?.coding ?? [];
-  return codings.find((coding) => coding.system === LOINC && coding.code && PANELS[coding.code]) ?? codings[0];
+  return codings.find((coding) => coding.system === LOINC && coding.code && catalog.has(coding.code)) ?? codings[0];
 }
 
 /** `identifier=<system>|<value>` as an If-None-Exist query. */
@@ -272,14 +142,14 @@ function measure(orderId: string, assay: Assay, context: MeasurementContext) {
  * Runs one order. Throws OrderRejected when the order cannot be run at all (no patient, not addressed to a Device):
  * retrying would not help, so the inbox answers it without queueing anything.
  */
-export function runOrder(order: ServiceRequest, options: RunOptions = {}): OrderResults {
+export function runOrder(order: ServiceRequest, options: RunOptions): OrderResults {
   const { orderId, orderRef, patient, deviceId } = orderTarget(order, options.deviceId);
   const device = `Device/${deviceId}`;
   const system = deviceResultSystem(deviceId);
   const at = options.at ?? new Date().toISOString();
 
-  const coding = orderCoding(order);
-  const panel = coding?.code && coding.system === LOINC ? PANELS[coding.code] : undefined;
+  const coding = orderCoding(order, options.catalog);
+  const panel = coding?.code && coding.system === LOINC ? options.catalog.get(coding.code) : undefined;
   const reportCode: CodeableConcept = order.code ?? { text: 'Laboratory order' };
   const entries: BundleEntry[] = [];
   const resultRefs: Reference<Observation>[] = [];

@@ -1,6 +1,7 @@
 import { notFound, OperationOutcomeError } from '@medplum/core';
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import { afterEach, describe, expect, it } from 'vitest';
+import { publishedCatalog } from '../test/catalog.ts';
 import { testConfig } from '../test/config.ts';
 import { delivery, labOrder } from '../test/delivery.ts';
 import { createApp, JWKS_PATH, WEBHOOK_PATH } from './app.ts';
@@ -35,7 +36,7 @@ async function setup(send: SendTransaction = async () => ({ ok: true, created: 2
     if (!order) throw new OperationOutcomeError(notFound);
     return order;
   };
-  const device = await createDevice({ config, send, lingerMs: 0, readOrder });
+  const device = await createDevice({ config, send, lingerMs: 0, readOrder, catalog: publishedCatalog() });
   devices.push(device);
   // In-process requests have no socket: the peer address comes from a test header (loopback unless a test says not).
   const app = createApp(device, { peerAddress: (c) => c.req.header('x-test-peer') ?? '127.0.0.1' });

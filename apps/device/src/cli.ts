@@ -85,8 +85,9 @@ async function send(file: string | undefined): Promise<number> {
     );
     await finish();
   });
-  for (const order of orders) device.receiveOrder(order, { via: 'file' });
+  // Started first: it reads the published lab catalogue, which says what the analyzer can run.
   await device.start();
+  for (const order of orders) device.receiveOrder(order, { via: 'file' });
   await device.uploader.whenEmpty();
   const { stats, outbox } = device.status();
   await finish();

@@ -4,6 +4,7 @@ import { createDeviceClient, type DeviceClient } from '@org/auth/device';
 import type { DeliveryLedger, RestHookRejection } from '@org/auth/webhooks';
 import { createActivity } from './activity.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { EMPTY_CATALOG, type LabCatalog, loadCatalog } from './catalog.ts';
 import type { DeviceAuthMethod, DeviceConfig, SettingSource } from './config.ts';
 import { createIntake, type DeliveryResult, type OrderSource, type ReceiveResult } from './intake.ts';
 import { inTime, type LogLine, plural, silentLogger } from './log.ts';
@@ -41,6 +42,8 @@ export interface DeviceOptions {
   catchUpEveryMs?: number;
   /** Most orders looked at by the catch-up. Default 100. */
   catchUpLimit?: number;
+  /** A fixed catalogue instead of the one published to Medplum (unit tests without a server). */
+  catalog?: LabCatalog;
   /** Replaces the Medplum transport (unit tests of the inbox without a server). */
   send?: SendTransaction;
   now?: () => number;
@@ -139,9 +142,12 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
     ...(options.backoff ? { backoff: options.backoff } : {}),
   });
 
+  const catalog = createCatalogHolder(client, log, options.catalog);
   const intake = createIntake({
     outbox,
     activity,
+    catalog: catalog.current,
+    refreshCatalog: catalog.refresh,
     onQueued: () => uploader.kick(),
     readOrder: options.readOrder ?? ((id: string) => client.readResource('ServiceRequest', id)),
     // The device's policy only lets it see orders addressed to it, so "every active order" means "mine".
@@ -155,7 +161,7 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
     ...(options.deviceId ? { deviceId: options.deviceId } : {}),
   });
 
-  const lifecycle = createLifecycle({ client, intake, uploader, outbox, log, now, options });
+  const lifecycle = createLifecycle({ client, intake, uploader, outbox, log, now, options, catalog });
   return {
     config,
     client,
@@ -174,6 +180,26 @@ export async function createDevice(options: DeviceOptions): Promise<Device> {
     status: () => statusSnapshot({ config, auth, client, baseUrl, activity, outbox, uploader, now }),
     start: lifecycle.start,
     stop: lifecycle.stop,
+  };
+}
+
+/**
+ * The published lab catalogue (catalog.ts), read on start and again before each catch-up; a failed read keeps the last
+ * one (orders it cannot run get a report that says so).
+ */
+function createCatalogHolder(client: DeviceClient, log: LogLine, fixed: LabCatalog | undefined) {
+  let current: LabCatalog = fixed ?? EMPTY_CATALOG;
+  return {
+    current: () => current,
+    async refresh(): Promise<void> {
+      if (fixed) return;
+      try {
+        current = await loadCatalog(client);
+        log('catalog', `${plural(current.size, 'orderable test')} in the published lab catalogue`);
+      } catch (error) {
+        log('catalog', `could not read the lab catalogue (${(error as Error).message}); keeping the last one`);
+      }
+    },
   };
 }
 
@@ -197,10 +223,11 @@ interface LifecycleParts {
   log: LogLine;
   now: () => number;
   options: Pick<DeviceOptions, 'catchUp' | 'catchUpEveryMs'>;
+  catalog: { refresh: () => Promise<void> };
 }
 
 /** Start: confirm access (logged, never thrown), catch up on missed orders, then send what waits. Stop: the reverse. */
-function createLifecycle({ client, intake, uploader, outbox, log, now, options }: LifecycleParts) {
+function createLifecycle({ client, intake, uploader, outbox, log, now, options, catalog }: LifecycleParts) {
   let stopped = false;
   let catchUpTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -225,9 +252,14 @@ function createLifecycle({ client, intake, uploader, outbox, log, now, options }
   return {
     async start(): Promise<void> {
       await confirmAccess();
+      // The catch-up reads the catalogue first; without it, read it once here.
+      if (options.catchUp === false) await catalog.refresh();
       if (options.catchUp !== false) {
         const run = () =>
-          intake.catchUp().catch((error: unknown) => log('order', `catch-up skipped: ${(error as Error).message}`));
+          catalog
+            .refresh()
+            .then(() => intake.catchUp())
+            .catch((error: unknown) => log('order', `catch-up skipped: ${(error as Error).message}`));
         await run();
         const every = options.catchUpEveryMs ?? 5 * 60_000;
         if (every > 0 && !stopped) {

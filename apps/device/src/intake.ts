@@ -4,6 +4,7 @@ import { isFhirId } from '@org/auth/device';
 import { createMemoryDeliveryLedger, type DeliveryLedger } from '@org/auth/webhooks';
 import type { Activity } from './activity.ts';
 import { OrderRejected, runOrder, stableUuid } from './analyzer.ts';
+import { type LabCatalog, LOINC } from './catalog.ts';
 import { plural } from './log.ts';
 import type { Outbox } from './outbox.ts';
 
@@ -29,6 +30,10 @@ export interface IntakeOptions {
   /** Read every webhook order back from Medplum before running it (default true). */
   confirmOrders?: boolean;
   deviceId?: string;
+  /** What the analyzer can run now (the published catalogue). */
+  catalog: () => LabCatalog;
+  /** Reads the catalogue again: an order for a test it does not know yet may follow a newer publish. */
+  refreshCatalog: () => Promise<void>;
 }
 
 /**
@@ -63,7 +68,11 @@ export function createIntake(options: IntakeOptions) {
     }
     let results: ReturnType<typeof runOrder>;
     try {
-      results = runOrder(resource, { at: activity.iso(), ...(options.deviceId ? { deviceId: options.deviceId } : {}) });
+      results = runOrder(resource, {
+        catalog: options.catalog(),
+        at: activity.iso(),
+        ...(options.deviceId ? { deviceId: options.deviceId } : {}),
+      });
     } catch (error) {
       if (!(error instanceof OrderRejected)) throw error;
       stats.ordersIgnored++;
@@ -117,6 +126,8 @@ export function createIntake(options: IntakeOptions) {
       );
       return { outcome: 'unavailable', reason: 'order could not be confirmed with Medplum; deliver again' };
     }
+    const code = stored.code?.coding?.find((c) => c.system === LOINC)?.code;
+    if (code && !options.catalog().has(code)) await options.refreshCatalog();
     return receiveOrder(stored, { via: 'webhook', deliveryKey });
   }
 

@@ -5,7 +5,7 @@
  */
 import { createLogger, type Logger } from '@org/runtime';
 
-export type Area = 'device' | 'auth' | 'webhook' | 'order' | 'outbox' | 'upload' | 'http';
+export type Area = 'device' | 'auth' | 'webhook' | 'order' | 'catalog' | 'outbox' | 'upload' | 'http';
 
 export type LogLine = (area: Area, message: string) => void;
 

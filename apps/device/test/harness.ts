@@ -2,12 +2,13 @@ import { join } from 'node:path';
 import type { MedplumClient } from '@medplum/core';
 import type { ServiceRequest } from '@medplum/fhirtypes';
 import { deviceEndpoints, SEED_IDS } from '@org/auth/provisioning';
-import { type SeededEmulator, signInWithPassword, startSeededEmulator } from '@org/auth/testing';
+import { type SeededEmulator, signInAsClient, signInWithPassword, startSeededEmulator } from '@org/auth/testing';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { createApp } from '../src/app.ts';
 import type { DeviceConfig } from '../src/config.ts';
 import { createDevice, type Device, type DeviceOptions } from '../src/device.ts';
 import { type ListeningServer, listen } from '../src/server.ts';
+import { publishCatalogTo } from './catalog.ts';
 import { tempDir, testConfig } from './config.ts';
 
 /**
@@ -39,6 +40,8 @@ export interface World {
   device: Device;
   listener: ListeningServer;
   practitioner: MedplumClient;
+  /** The catalogue pipeline's client (publishes the lab catalogue). */
+  pipeline: MedplumClient;
   /** The device is down: its port answers 503 to everything (Medplum's deliveries fail and are retried). */
   stopDevice(): Promise<void>;
   /** Stop the device (like a process exit: the outbox stays on disk) and start a new one on the same data folder. */
@@ -67,6 +70,9 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const listener = await listen((request) => handler(request), 0);
   const seeded = await startEmulatorFor(listener, options);
   const emulatorPort = Number(new URL(seeded.emulator.url).port);
+  // The lab catalogue, published by the pipeline's own code and client before the device reads it (as `pnpm dev` does).
+  const pipeline = await signInAsClient(seeded.emulator.url, seeded.clients.pipeline);
+  await publishCatalogTo(pipeline);
 
   const config = testConfig({
     DEVICE_WEBHOOK_PORT: String(listener.port),
@@ -104,6 +110,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
     listener,
     practitioner,
+    pipeline,
     async stopDevice() {
       handler = () => new Response('device is down', { status: 503 });
       await device.stop(0);
