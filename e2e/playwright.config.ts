@@ -44,7 +44,9 @@ export default defineConfig({
       env,
     },
     {
-      command: 'node src/cli.ts run',
+      // Once the emulator answers: the lab catalogue the web form offers and the analyzer runs, published by the
+      // pipeline's CLI as in `pnpm dev`; then the device.
+      command: 'node ../catalog-pipeline/src/cli.ts && node src/cli.ts run',
       cwd: join(root, 'apps/device'),
       url: 'http://localhost:3002/healthz',
       reuseExistingServer: false,
