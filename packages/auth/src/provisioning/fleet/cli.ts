@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The device fleet, as a project admin (MEDPLUM_ADMIN_CLIENT_ID / _SECRET, as for `pnpm medplum:provision`):
- *   node src/provisioning/fleet/cli.ts enroll --name NAME [--auth client-credentials|private-key-jwt] [--jwks-url URL] --out FILE
+ *   node src/provisioning/fleet/cli.ts enroll --name NAME [--auth client-credentials|private-key-jwt] [--jwks-url URL] [--webhook-url URL] --out FILE
  *   node src/provisioning/fleet/cli.ts rotate --client ID --out FILE      (new secret; the old one keeps working)
  *   node src/provisioning/fleet/cli.ts rotate --client ID --retire        (the old secret stops working)
  *   node src/provisioning/fleet/cli.ts revoke --client ID                 (refused at once, held tokens included)
@@ -17,7 +17,7 @@ import { writeCredentialsFile } from './credentials-file.ts';
 import { type DeviceAuthMethod, enrollDevice, listDevices, revokeDevice, rotateDeviceSecret } from './fleet.ts';
 
 const USAGE =
-  'usage: device:enroll --name NAME [--auth client-credentials|private-key-jwt] [--jwks-url URL] --out FILE\n' +
+  'usage: device:enroll --name NAME [--auth client-credentials|private-key-jwt] [--jwks-url URL] [--webhook-url URL] --out FILE\n' +
   '       device:rotate --client ID (--out FILE | --retire)\n' +
   '       device:revoke --client ID\n' +
   '       device:list';
@@ -51,6 +51,7 @@ async function enroll(args: string[]): Promise<void> {
       name: { type: 'string' },
       auth: { type: 'string' },
       'jwks-url': { type: 'string' },
+      'webhook-url': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -64,6 +65,7 @@ async function enroll(args: string[]): Promise<void> {
     name,
     auth,
     ...(values['jwks-url'] ? { jwksUrl: values['jwks-url'] } : {}),
+    ...(values['webhook-url'] ? { webhookUrl: values['webhook-url'] } : {}),
   });
   await writeCredentialsFile(file, credentials);
   out(

@@ -116,6 +116,26 @@ describe('device:enroll', () => {
   });
 });
 
+describe('device:enroll --webhook-url', () => {
+  it('gives the analyzer its own lab-order Subscription (its Device only), stable across runs, off once revoked', async () => {
+    const url = 'http://127.0.0.1:4999/webhooks/medplum';
+    const first = await enrollDevice(admin, { name: 'analyzer-hook', auth: 'client-credentials', webhookUrl: url });
+    expect(first.webhook).toMatchObject({ url, username: 'medplum-analyzer-hook' });
+    expect(first.webhook?.secret).toMatch(/^[0-9a-f]{64}$/);
+    const again = await enrollDevice(admin, { name: 'analyzer-hook', auth: 'client-credentials', webhookUrl: url });
+    expect(again.webhook).toEqual(first.webhook);
+    const mine = (await admin.searchResources('Subscription', { _count: '100' })).filter(
+      (s) => s.channel?.endpoint === url
+    );
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.criteria).toBe(`ServiceRequest?performer=Device/${first.deviceId}`);
+    await revokeDevice(admin, first.clientId);
+    expect(((await admin.readResource('Subscription', mine[0]?.id as string)) as { status?: string }).status).toBe(
+      'off'
+    );
+  });
+});
+
 describe('device:rotate', () => {
   it('the old secret keeps working until --retire, then only the new one does', async () => {
     const enrolled = await enrollDevice(admin, { name: 'analyzer-rot', auth: 'client-credentials' });

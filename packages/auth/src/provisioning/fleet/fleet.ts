@@ -10,6 +10,7 @@ import type {
 } from '@medplum/fhirtypes';
 import { MODEL_KEYS, SYSTEMS } from '../../ids.ts';
 import { byIdentifier, byTag, tag } from '../model/entries.ts';
+import { type DeviceWebhook, ensureDeviceSubscription, switchOffDeviceSubscription } from './subscription.ts';
 
 /**
  * The device fleet: one Device, one ClientApplication and one ProjectMembership per analyzer, so a stolen analyzer is
@@ -35,6 +36,8 @@ export interface DeviceCredentials {
   clientId: string;
   clientSecret?: string;
   jwksUrl?: string;
+  /** With `--webhook-url`: where its own Subscription delivers its orders, and the credentials it checks. */
+  webhook?: DeviceWebhook;
 }
 
 export interface EnrollRequest {
@@ -42,6 +45,8 @@ export interface EnrollRequest {
   auth: DeviceAuthMethod;
   /** private-key-jwt only: where the device publishes its public keys. */
   jwksUrl?: string;
+  /** The device's webhook inbox: enrol also gives it its own lab-order Subscription. */
+  webhookUrl?: string;
 }
 
 export interface FleetDevice {
@@ -120,11 +125,15 @@ export async function enrollDevice(admin: MedplumClient, request: EnrollRequest)
     },
   ];
   await admin.updateResource(withFleetTag({ ...rest, access }));
+  const webhook = request.webhookUrl
+    ? await ensureDeviceSubscription(admin, request.name, device.id, request.webhookUrl)
+    : undefined;
   return {
     deviceId: device.id,
     clientId: client.id,
     ...(request.auth === 'client-credentials' && client.secret ? { clientSecret: client.secret } : {}),
     ...(request.jwksUrl ? { jwksUrl: request.jwksUrl } : {}),
+    ...(webhook ? { webhook } : {}),
   };
 }
 
@@ -267,6 +276,8 @@ export async function revokeDevice(admin: MedplumClient, clientId: string): Prom
   if (deviceId) {
     const device = (await admin.readResource('Device', deviceId)) as Device & { id: string };
     if (device.status !== 'inactive') await admin.updateResource({ ...device, status: 'inactive' });
+    const name = device.identifier?.find((i) => i.system === SYSTEMS.device)?.value;
+    if (name) await switchOffDeviceSubscription(admin, name);
   }
 }
 
