@@ -12,6 +12,7 @@ export {
   SUBSCRIPTION_EXTENSIONS,
   SYSTEMS,
 } from '../ids.ts';
+export { DEV_ADMIN, type ProjectAdmin, projectAdminEntries } from './dev-admin.ts';
 export { updateEnvFile } from './env-file.ts';
 export { writeCredentialsFile } from './fleet/credentials-file.ts';
 export {
