@@ -41,6 +41,14 @@ export function accessPolicies(): ModelEntry[] {
       { resourceType: 'Practitioner', readonly: true },
       // The order form offers the published catalogue.
       ...readCatalog(),
+      // Who did what (the web app's activity view): the names of the clients Medplum stamps as `meta.author`, their
+      // secrets hidden, and the subscription's delivery AuditEvents (type `transmit`) only.
+      {
+        resourceType: 'ClientApplication',
+        readonly: true,
+        hiddenFields: ['secret', 'retiringSecret', 'identityProvider'],
+      },
+      { resourceType: 'AuditEvent', criteria: 'AuditEvent?type=transmit', readonly: true },
     ]),
     policy(K.receptionPolicy, SEED_IDS.receptionPolicy, 'Reception (patient list only)', [
       { resourceType: 'Patient', readonly: true },

@@ -1,10 +1,11 @@
 'use client';
 
-import { Alert, Badge, Button, Card, Group, Loader, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Group, Loader, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { showNotification } from '@mantine/notifications';
 import { formatDateTime, formatObservationValue, getReferenceString, normalizeErrorString } from '@medplum/core';
 import type { Patient } from '@medplum/fhirtypes';
 import { CodeableConceptDisplay, ResourceAvatar, ResourceName, useMedplum, useResource } from '@medplum/react';
+import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useCallback, useEffect, useState } from 'react';
 import {
@@ -14,6 +15,7 @@ import {
   type OrderWithResults,
   orderLabTest,
 } from '../../../../lib/lab.ts';
+import { orderDisplayStatus } from '../../../../lib/order-status.ts';
 
 /** How often the order list is re-read while the page is open (results arrive from the device asynchronously). */
 const POLL_MS = 3000;
@@ -44,6 +46,9 @@ export function PatientDetail() {
                 .join(' · ')}
             </Text>
           </Stack>
+          <Anchor component={Link} href={`/patients/${id}/activity`} ml="auto" data-testid="activity-link">
+            Activity: who did what
+          </Anchor>
         </Group>
       </Card>
       <LabOrders patient={patient} />
@@ -153,6 +158,7 @@ function LabOrders({ patient }: { patient: Patient }) {
 function OrderCard({ entry }: { entry: OrderWithResults }) {
   const { order, reports, observations } = entry;
   const report = reports[0];
+  const shown = orderDisplayStatus(order, reports);
   return (
     <Card withBorder padding="sm" data-testid="lab-order" data-order-id={order.id}>
       <Group justify="space-between">
@@ -160,8 +166,13 @@ function OrderCard({ entry }: { entry: OrderWithResults }) {
           <CodeableConceptDisplay value={order.code} />
         </Text>
         <Group gap="xs">
-          <Badge variant="light" data-testid="order-status">
-            order {order.status}
+          <Badge
+            variant="light"
+            color={shown.status === 'completed' ? 'green' : undefined}
+            data-testid="order-status"
+            title={shown.derived ? `The order is ${order.status}; its report is released` : undefined}
+          >
+            order {shown.status}
           </Badge>
           {report ? (
             <Badge color="green" data-testid="report-status">
@@ -175,8 +186,23 @@ function OrderCard({ entry }: { entry: OrderWithResults }) {
         </Group>
       </Group>
       <Text size="xs" c="dimmed">
-        ServiceRequest/{order.id} · ordered {formatDateTime(order.authoredOn)} · performer{' '}
-        {order.performer?.[0]?.display ?? order.performer?.[0]?.reference}
+        Ordered {formatDateTime(order.authoredOn)}
+        {order.requester && (
+          <>
+            {' by '}
+            <ResourceName value={order.requester} />
+          </>
+        )}
+        {order.performer?.[0] && (
+          <>
+            {' · performer '}
+            {order.performer[0].display ?? <ResourceName value={order.performer[0]} />}
+          </>
+        )}
+        {' · '}
+        <Anchor component={Link} href={`/ServiceRequest/${order.id}`} size="xs">
+          history
+        </Anchor>
       </Text>
       {report?.conclusion && <Text size="sm">{report.conclusion}</Text>}
       {observations.length > 0 && (

@@ -1,0 +1,5 @@
+import { ActivityView } from './activity-view.tsx';
+
+export default function ActivityPage() {
+  return <ActivityView />;
+}
