@@ -89,7 +89,8 @@ export interface Reply {
 
 /**
  * One request as a browser would send it to the API (X-CSRF, the public Origin, the session cookie), from `from`
- * (a loopback address) so per-address limits see distinct clients.
+ * (a loopback address) so per-address limits see distinct clients. Linux routes all of 127.0.0.0/8 to loopback; macOS
+ * only 127.0.0.1 unless aliased (`sudo ifconfig lo0 alias 127.0.0.2`).
  */
 export function call(
   base: string,

@@ -7,7 +7,6 @@ import type {
   Communication,
   DiagnosticReport,
   HumanName,
-  Meta,
   Observation,
   OperationOutcome,
   Patient,
@@ -16,6 +15,7 @@ import type {
 import { html } from 'hono/html';
 import type { ForwardResult } from '../api/forward.ts';
 import type { LegacyUser } from '../users/store.ts';
+import { attribution, identityName, localTime, patternOf } from './attribution.ts';
 import { type Html, layout } from './layout.ts';
 
 export function loginPage(devHint: string | undefined): Html {
@@ -69,21 +69,6 @@ function problem(result: ForwardResult, what: string): Html {
 function entries<T extends Resource>(result: ForwardResult): T[] {
   const bundle = result.body as Bundle<T> | undefined;
   return (bundle?.entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource] : []));
-}
-
-function attribution(meta: Meta | undefined): Html {
-  const author = meta?.author;
-  const onBehalfOf = meta?.onBehalfOf;
-  if (!author) {
-    return html`<div class="attribution" data-author="" data-on-behalf-of="">No <code>meta.author</code> (seed data)</div>`;
-  }
-  return html`<div class="attribution" data-author="${author.reference ?? ''}" data-on-behalf-of="${onBehalfOf?.reference ?? ''}">
-    Recorded by <code>${author.reference ?? 'unknown'}</code>${author?.display ? ` (${author.display})` : ''}${
-      onBehalfOf
-        ? html`, on behalf of <code>${onBehalfOf.reference}</code>${onBehalfOf.display ? ` (${onBehalfOf.display})` : ''}`
-        : ''
-    }${meta?.lastUpdated ? html` · ${meta.lastUpdated}` : ''}
-  </div>`;
 }
 
 export function patientsPage(user: LegacyUser, result: ForwardResult, name: string | undefined): Html {
@@ -165,7 +150,7 @@ export function patientPage(user: LegacyUser, patientId: string, data: PatientPa
         <p>
           Born ${patient.birthDate ?? 'unknown'} · ${patient.gender ?? ''} · ${patient.identifier?.[0]?.value ?? ''}
         </p>
-        ${attribution(patient.meta)}
+        ${attribution(patient)}
       </section>
       <section id="lab-results">
         <h2>Lab results</h2>
@@ -179,9 +164,9 @@ export function patientPage(user: LegacyUser, patientId: string, data: PatientPa
                   <tbody>
                     ${reports.map(
                       (report) => html`<tr>
-                        <td>${codeText(report.code)}${attribution(report.meta)}</td>
+                        <td>${codeText(report.code)}${attribution(report)}</td>
                         <td>${report.status}</td>
-                        <td>${report.issued ?? report.effectiveDateTime ?? ''}</td>
+                        <td>${localTime(report.issued ?? report.effectiveDateTime)}</td>
                         <td>${report.conclusion ?? ''}</td>
                       </tr>`
                     )}
@@ -198,10 +183,10 @@ export function patientPage(user: LegacyUser, patientId: string, data: PatientPa
                   <tbody>
                     ${observations.map(
                       (observation) => html`<tr>
-                        <td>${codeText(observation.code)}${attribution(observation.meta)}</td>
+                        <td>${codeText(observation.code)}${attribution(observation)}</td>
                         <td>${observationValue(observation)}</td>
                         <td>${observation.status}</td>
-                        <td>${observation.effectiveDateTime ?? observation.issued ?? ''}</td>
+                        <td>${localTime(observation.effectiveDateTime ?? observation.issued)}</td>
                       </tr>`
                     )}
                   </tbody>
@@ -219,7 +204,7 @@ export function patientPage(user: LegacyUser, patientId: string, data: PatientPa
                   ${notes.map(
                     (note) => html`<li>
                       <p>${note.payload?.[0]?.contentString ?? ''}</p>
-                      ${attribution(note.meta)}
+                      ${attribution(note)}
                     </li>`
                   )}
                 </ul>`
@@ -235,5 +220,39 @@ export function patientPage(user: LegacyUser, patientId: string, data: PatientPa
           <code>meta.onBehalfOf</code>.
         </p>
       </section>`
+  );
+}
+
+/** Every version of one resource, newest first: who wrote each (names), for whom, when (local time), how. */
+export function historyPage(user: LegacyUser, reference: string, result: ForwardResult): Html {
+  const title = `History of ${reference.split('/')[0]}`;
+  if (result.status !== 200) {
+    return layout(title, user, html`<section><h1>${title}</h1>${problem(result, 'this history')}</section>`);
+  }
+  const versions = entries<Resource>(result);
+  return layout(
+    title,
+    user,
+    html`<section>
+      <h1>${title}</h1>
+      <p class="muted">
+        Each version as Medplum stored it: who called Medplum (<code>meta.author</code>) and, when the proxy called, the
+        user it acted for (<code>meta.onBehalfOf</code>).
+      </p>
+      <table data-testid="history">
+        <thead><tr><th>Version</th><th>Recorded by</th><th>On behalf of</th><th>When</th><th>How</th></tr></thead>
+        <tbody>
+          ${versions.map(
+            (version, index) => html`<tr data-author="${version.meta?.author?.reference ?? ''}">
+              <td>${versions.length - index}</td>
+              <td>${identityName(version.meta?.author)}</td>
+              <td>${version.meta?.onBehalfOf ? identityName(version.meta.onBehalfOf) : ''}</td>
+              <td>${localTime(version.meta?.lastUpdated)}</td>
+              <td>${patternOf(version.meta)}</td>
+            </tr>`
+          )}
+        </tbody>
+      </table>
+    </section>`
   );
 }

@@ -1,3 +1,4 @@
+import { isFhirId } from '@org/auth/server';
 import { isLoopbackUrl } from '@org/config';
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -5,7 +6,8 @@ import { matchAllowlist } from '../api/allowlist.ts';
 import { type ForwardResult, forwardToMedplum } from '../api/forward.ts';
 import type { AppEnv, ProxyContext } from '../context.ts';
 import { requireSession } from '../middleware/session.ts';
-import { loginPage, patientPage, patientsPage } from '../pages/pages.ts';
+import { HISTORY_TYPES } from '../pages/attribution.ts';
+import { historyPage, loginPage, patientPage, patientsPage } from '../pages/pages.ts';
 import type { LegacyUser } from '../users/store.ts';
 
 /**
@@ -26,6 +28,7 @@ export function pageRoutes(ctx: ProxyContext): Hono<AppEnv> {
   const signedIn = requireSession((c) => c.redirect('/login', 303));
   pages.use('/patients', signedIn);
   pages.use('/patients/*', signedIn);
+  pages.use('/history/*', signedIn);
 
   pages.get('/patients', async (c) => {
     const user = c.get('user') as LegacyUser;
@@ -49,7 +52,25 @@ export function pageRoutes(ctx: ProxyContext): Hono<AppEnv> {
     const status = patient.status === 200 ? 200 : patient.status;
     return c.html(patientPage(user, id, { patient, reports, observations, notes }), status as ContentfulStatusCode);
   });
+  pages.get('/history/:type/:id', async (c) => {
+    const user = c.get('user') as LegacyUser;
+    const { type, id } = c.req.param();
+    const result = await readHistory(ctx, user, type, id);
+    c.set('upstream', result.upstream);
+    return c.html(historyPage(user, `${type}/${id}`, result), result.status as ContentfulStatusCode);
+  });
   return pages;
+}
+
+/**
+ * A resource's `_history`, for the pages' "history" links only (the JSON API does not forward it): one of the types
+ * the patient page shows and one FHIR id, else 404 without any call; on behalf of the user, so their policy applies.
+ */
+function readHistory(ctx: ProxyContext, user: LegacyUser, type: string, id: string): Promise<ForwardResult> {
+  if (!(HISTORY_TYPES as readonly string[]).includes(type) || !isFhirId(id)) {
+    return Promise.resolve({ status: 404, body: { error: 'not_found' }, upstream: 'none' });
+  }
+  return forwardToMedplum(ctx.medplum, user, { method: 'GET', path: `fhir/R4/${type}/${id}/_history?_count=50` });
 }
 
 /** Pages read through the same allowlist as the API. */

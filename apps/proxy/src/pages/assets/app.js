@@ -27,6 +27,14 @@
     return `HTTP ${response.status}`;
   }
 
+  // The server writes times in UTC (it cannot know the reader's time zone); show each in the reader's local time.
+  for (const time of document.querySelectorAll('time[data-local]')) {
+    const date = new Date(time.dateTime);
+    if (!Number.isNaN(date.getTime())) {
+      time.textContent = date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    }
+  }
+
   const signIn = document.querySelector('form[data-action="sign-in"]');
   signIn?.addEventListener('submit', async (event) => {
     event.preventDefault();
