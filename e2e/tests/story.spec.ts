@@ -9,6 +9,9 @@ import { SEED_IDS } from '@org/auth/provisioning';
 import { expect, test } from '@playwright/test';
 import { config, signInToLegacyApp, signInToWebApp } from '../support/stack.ts';
 
+/** An ISO 8601 date-time as Medplum stores it; pages show local, formatted times instead. */
+const ISO_DATE_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
 test('a lab order travels from the web app to the device and back, and the legacy app shows it', async ({
   browser,
 }) => {
@@ -58,6 +61,28 @@ test('a lab order travels from the web app to the device and back, and the legac
     'data-on-behalf-of',
     `Practitioner/${SEED_IDS.practitioner}`
   );
+  // …shown by name and local time, never as a bare reference or an ISO timestamp.
+  await expect(note.locator('.attribution')).toContainText(
+    /Recorded by Legacy clinic proxy.*, on behalf of Dr\. Dana Whitfield/
+  );
+  const legacyText = (await legacy.locator('main').textContent()) ?? '';
+  expect(legacyText).not.toMatch(ISO_DATE_TIME);
+  expect(legacyText).not.toMatch(/(ClientApplication|Practitioner)\/[\w-]+/);
+  // The note's history, read through the proxy on the user's behalf.
+  await note.getByRole('link', { name: 'history' }).click();
+  await expect(legacy.getByTestId('history')).toContainText('Dr. Dana Whitfield');
+  await expect(legacy.getByTestId('history')).toContainText('server side: a client on behalf of a user');
+
+  // The web app's activity view shows all three identities and the delivery Medplum recorded, here a success.
+  await clinician.getByTestId('activity-link').click();
+  const story = clinician.getByTestId('story');
+  await expect(story.getByTestId('story-delivery')).toContainText('success');
+  await expect(story.getByTestId('story-result')).toContainText('Lab analyzer');
+  await expect(story.getByTestId('story-note')).toContainText(text);
+  await expect(story.getByTestId('story-note')).toContainText('on behalf of Dr. Dana Whitfield');
+  for (const pattern of ['client-side', 'device', 'server-side']) {
+    await expect(clinician.getByTestId('activity').locator(`[data-pattern="${pattern}"]`).first()).toBeVisible();
+  }
 });
 
 test('a legacy user sees only what their own policy allows, although the proxy is a project admin', async ({

@@ -39,6 +39,53 @@ describe('pages', () => {
     );
   });
 
+  it('attribution shows names, never bare references or ISO times, and links to the history', async () => {
+    const { app } = unitApp();
+    const cookie = await signIn(app);
+    const page = await (await app.request('/patients/pat-1', { headers: { Cookie: cookie } })).text();
+    expect(page).toContain('Recorded by <strong>Lab analyzer</strong>');
+    // No display recorded: the identity's kind, not its reference.
+    expect(page).toContain('Recorded by <strong>a Practitioner (name not recorded)</strong>');
+    expect(page).toContain('<a href="/history/Observation/obs-1">history</a>');
+    const text = page.replace(/<[^>]*>/g, '');
+    expect(text).not.toMatch(/(ClientApplication|Practitioner)\/[\w-]+/);
+    expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+  });
+
+  it('a resource history is read on behalf of the user, only for the types the pages show', async () => {
+    const { app, medplum } = unitApp();
+    const cookie = await signIn(app);
+    const ok = await app.request('/history/Observation/obs-1', { headers: { Cookie: cookie } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('History of Observation');
+    const call = medplum.fhirRequests().at(-1);
+    expect(call?.url.pathname).toBe('/fhir/R4/Observation/obs-1/_history');
+    expect(call?.headers.get('x-medplum-on-behalf-of')).toBe('ProjectMembership/m-clin');
+
+    const before = medplum.fhirRequests().length;
+    for (const path of ['/history/ClientApplication/c1', '/history/Observation/bad%20id!']) {
+      expect((await app.request(path, { headers: { Cookie: cookie } })).status).toBe(404);
+    }
+    expect(medplum.fhirRequests().length).toBe(before);
+    expect((await app.request('/history/Observation/obs-1')).headers.get('location')).toBe('/login');
+  });
+
+  it('times are <time> elements the page script shows in local time', async () => {
+    const { app } = unitApp();
+    const cookie = await signIn(app);
+    await app.request('/api/fhir/Communication', {
+      method: 'POST',
+      headers: apiHeaders(cookie, { 'Content-Type': 'application/json' }),
+      body: noteBody('pat-1', 'Call back'),
+    });
+    const page = await (await app.request('/patients/pat-1', { headers: { Cookie: cookie } })).text();
+    expect(page).toMatch(
+      /<time datetime="\d{4}-\d{2}-\d{2}T[^"]+" data-local>\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC<\/time>/
+    );
+    const script = await (await app.request('/assets/app.js')).text();
+    expect(script).toContain("querySelectorAll('time[data-local]')");
+  });
+
   it('a user whose policy forbids lab results sees the refusal on the page', async () => {
     const { app } = unitApp();
     const cookie = await signIn(app, 'reception');
