@@ -67,4 +67,11 @@ test('after the story, the activity view shows the three identities, their patte
   await history.getByRole('link').last().click();
   await expect(page.getByTestId('resource-version')).toContainText(practitioner.name);
   await expect(page.getByTestId('resource-version')).toContainText('CBC panel');
+
+  // The landing page pictures the newest order's story from the same data (other specs order in parallel: any order
+  // here is placed by the practitioner through the web app).
+  await page.goto('/');
+  const live = page.getByTestId('live-story');
+  await expect(live.getByTestId('story-order')).toContainText(practitioner.name);
+  await expect(live.getByTestId('story-order').getByTestId('pattern')).toHaveAttribute('data-pattern', 'client-side');
 });

@@ -15,6 +15,8 @@ test('the landing page explains the three patterns and links to every running pa
   ]) {
     await expect(page.locator(`a[href="${url}"]`).first()).toBeVisible();
   }
+  // The live story needs a signed-in user; before that, the card says how to get there.
+  await expect(page.getByTestId('live-story')).toContainText('order a lab test');
   await page.getByRole('link', { name: /Sign in to the web app/ }).click();
   await expect(page).toHaveURL(/\/signin$/);
 });

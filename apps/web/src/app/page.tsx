@@ -14,6 +14,7 @@ import {
   Text,
   Title,
 } from '@mantine/core';
+import { LiveStory } from '../components/live-story.tsx';
 import { env } from '../env.ts';
 
 const medplum = env.NEXT_PUBLIC_MEDPLUM_BASE_URL;
@@ -83,6 +84,7 @@ export default function LandingPage() {
             </Card>
           ))}
         </SimpleGrid>
+        <LiveStory />
         <Card withBorder padding="lg">
           <Title order={2} size="h4" mb="sm">
             Every running part
