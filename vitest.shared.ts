@@ -6,6 +6,10 @@ import { configDefaults, type ViteUserConfig } from 'vitest/config';
  */
 export const sharedTestConfig = {
   restoreMocks: true,
+  // Hang guards, not timing assertions: `pnpm test` runs every package's suite at once on a two-core machine, where
+  // an integration test making hundreds of real HTTP calls can take far longer than on a quiet laptop.
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
   unstubEnvs: true,
   unstubGlobals: true,
   exclude: [...configDefaults.exclude, '**/*.spec.ts', '**/.next/**', '**/dist/**'],

@@ -107,6 +107,28 @@ if (proxy) {
   });
 }
 
+const scaleOut = runBench<{
+  memory: Latency;
+  redis: Latency;
+  twoInstances: { instances: number; tokenRequestsPerTokenLifetime: number };
+}>('proxy on Redis vs memory, two instances', 'apps/proxy', 'bench/scale-out.ts', ['--requests', '1000']);
+if (scaleOut) {
+  figures.push(
+    {
+      figure: 'proxied read p50: Redis session store vs memory',
+      measured: scaleOut.redis.p50,
+      baseline: scaleOut.memory.p50,
+      unit: 'ms',
+      goal: { maxRatio: 1.2 },
+    },
+    {
+      figure: `token requests per token lifetime, ${scaleOut.twoInstances.instances} proxy instances`,
+      measured: scaleOut.twoInstances.tokenRequestsPerTokenLifetime,
+      goal: { max: scaleOut.twoInstances.instances },
+    }
+  );
+}
+
 const tokens = runBench<{ calls: number; serviceClientRequests: number; naiveRequests: number }>(
   'token requests at expiry',
   'packages/auth',

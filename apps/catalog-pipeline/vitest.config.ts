@@ -3,5 +3,5 @@ import { sharedTestConfig } from '../../vitest.shared.ts';
 
 // Integration tests start a real emulator and the CLI as a process: generous limits, no timing assertions.
 export default defineConfig({
-  test: { ...sharedTestConfig, name: 'catalog-pipeline', testTimeout: 60_000, hookTimeout: 60_000 },
+  test: { ...sharedTestConfig, name: 'catalog-pipeline' },
 });

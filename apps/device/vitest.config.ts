@@ -4,5 +4,5 @@ import { sharedTestConfig } from '../../vitest.shared.ts';
 // Integration tests start a real emulator (FHIR definitions load once per worker); the limits are generous on purpose
 // and no test asserts on timing.
 export default defineConfig({
-  test: { ...sharedTestConfig, name: 'device', testTimeout: 60_000, hookTimeout: 60_000 },
+  test: { ...sharedTestConfig, name: 'device' },
 });

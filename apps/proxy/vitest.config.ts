@@ -3,4 +3,4 @@ import { sharedTestConfig } from '../../vitest.shared.ts';
 
 // Integration tests start an emulator and make hundreds of real HTTP calls: a generous timeout (a hang guard, not a
 // performance threshold — latency is measured by `pnpm bench`).
-export default defineConfig({ test: { ...sharedTestConfig, name: 'proxy', testTimeout: 60_000, hookTimeout: 60_000 } });
+export default defineConfig({ test: { ...sharedTestConfig, name: 'proxy' } });
