@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runNodeScript } from '@org/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './config.ts';
 import { orderLabTest, resultsFor, startWorld, type World } from './harness.ts';
@@ -9,21 +9,7 @@ import { orderLabTest, resultsFor, startWorld, type World } from './harness.ts';
 const cli = join(import.meta.dirname, '..', 'src', 'cli.ts');
 
 function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, out }));
-  });
+  return runNodeScript(cli, { args, env: { ...process.env, ...env } });
 }
 
 let world: World;

@@ -62,25 +62,6 @@ export async function startProxyProcess(
   };
 }
 
-/** `node <script>` to its end: exit code and everything printed. */
-export function runToExit(script: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, script)], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, out }));
-  });
-}
-
 export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;

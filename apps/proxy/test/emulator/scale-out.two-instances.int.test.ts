@@ -4,11 +4,13 @@
  * loses nothing; Redis going away gives 503s (never a sign-in) and the proxy recovers by itself.
  */
 
+import { join } from 'node:path';
+import { runNodeScript } from '@org/auth/testing';
 import type { RunningEmulator } from '@org/medplum-emulator';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PASSWORD } from '../helpers.ts';
-import { call, type ProxyProcess, runToExit, signInAt, startProxyProcess } from '../processes.ts';
+import { call, type ProxyProcess, signInAt, startProxyProcess } from '../processes.ts';
 import { startRedis, type TestRedis } from '../redis-server.ts';
 import { MARIA, startEmulatorWithLabResults } from './harness.ts';
 
@@ -144,10 +146,12 @@ describe('two proxy instances on one Redis', () => {
   });
 
   it('Redis unreachable at start: `node src/server.ts` prints one clear line (no password) and exits 1', async () => {
-    const { code, out } = await runToExit('src/server.ts', {
-      MEDPLUM_BASE_URL: emulator.url,
-      PROXY_PORT: '0',
-      PROXY_SESSION_STORE_URL: `redis://:s3cret-store-password@127.0.0.1:${redis.port + 1}`,
+    const { code, out } = await runNodeScript(join(import.meta.dirname, '../../src/server.ts'), {
+      env: {
+        MEDPLUM_BASE_URL: emulator.url,
+        PROXY_PORT: '0',
+        PROXY_SESSION_STORE_URL: `redis://:s3cret-store-password@127.0.0.1:${redis.port + 1}`,
+      },
     });
     expect(code).toBe(1);
     expect(out.trim().split('\n')).toEqual([

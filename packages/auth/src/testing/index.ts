@@ -19,6 +19,7 @@ export {
 } from './fake-medplum.ts';
 export { countingFetch, serveFetch } from './http-server.ts';
 export { onBehalfOfRefused, outcomeOf } from './outcomes.ts';
+export { runNodeScript } from './processes.ts';
 export { type RestHookChannel, restHookHeaders } from './rest-hook.ts';
 export { signInAsClient, signInWithPassword } from './sign-in.ts';
 export { sourcesImporting } from './source-files.ts';
