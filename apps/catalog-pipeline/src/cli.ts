@@ -7,7 +7,8 @@
  * exits 1 when Medplum differs from the file (drift). The secret is never printed.
  */
 import { parseArgs } from 'node:util';
-import { ClientStorage, MedplumClient, MemoryStorage, normalizeErrorString } from '@medplum/core';
+import { normalizeErrorString } from '@medplum/core';
+import { clientCredentials, createServiceClient } from '@org/auth/server';
 import { CATALOG_FILE, readCatalogSource } from './catalog.ts';
 import { loadPipelineConfig } from './env.ts';
 import { type PublishMode, type PublishReport, publishCatalog } from './publish.ts';
@@ -38,19 +39,21 @@ async function main(): Promise<void> {
   const mode: PublishMode = values.check ? 'check' : values['dry-run'] ? 'dry-run' : 'apply';
   const source = readCatalogSource(values.catalog ?? CATALOG_FILE);
   const config = loadPipelineConfig();
-  const medplum = new MedplumClient({
+  // The server pattern's client (@org/auth/server): client credentials, token renewed if a long publish outlives it.
+  const pipeline = createServiceClient({
     baseUrl: config.MEDPLUM_BASE_URL,
-    clientId: config.PIPELINE_MEDPLUM_CLIENT_ID,
-    storage: new ClientStorage(new MemoryStorage()),
-    cacheTime: 0,
+    credentials: clientCredentials({
+      clientId: config.PIPELINE_MEDPLUM_CLIENT_ID,
+      clientSecret: config.PIPELINE_MEDPLUM_CLIENT_SECRET,
+    }),
   });
   try {
-    await medplum.startClientLogin(config.PIPELINE_MEDPLUM_CLIENT_ID, config.PIPELINE_MEDPLUM_CLIENT_SECRET);
+    await pipeline.ready();
   } catch (error) {
     fail(`could not sign in to ${config.MEDPLUM_BASE_URL} as the pipeline client: ${normalizeErrorString(error)}`);
   }
   out(`${mode === 'apply' ? 'publishing' : mode} lab catalogue v${source.version} to ${config.MEDPLUM_BASE_URL}`);
-  const report = await publishCatalog(medplum, source, { mode, log: out });
+  const report = await publishCatalog(pipeline.medplum, source, { mode, log: out });
   if (mode !== 'apply') printDiff(report);
   const count = (action: string) => report.changes.filter((c) => c.action === action).length;
   out(
