@@ -4,7 +4,12 @@ import { ClientStorage, MedplumClient, MemoryStorage, normalizeErrorString } fro
 export const MISSING_ADMIN_CREDENTIALS =
   'needs a project-admin ClientApplication of the target project:\n' +
   '  MEDPLUM_ADMIN_CLIENT_ID    its id\n  MEDPLUM_ADMIN_CLIENT_SECRET  its secret\n' +
-  '(in the environment or .env.local; create it in the Medplum app under Project Admin > Clients and make its membership admin)';
+  '(in the environment or .env.local; create it in the Medplum app under Project Admin > Clients and make its membership admin).\n' +
+  'Only a Medplum on this machine is tried without them, with the dev admin that the seed of `pnpm dev` gives its emulator.';
+
+/** Added to a refused sign-in when the admin was the local default (see `chooseAdmin` in cli-env.ts). */
+export const DEV_ADMIN_TRIED =
+  "(no MEDPLUM_ADMIN_CLIENT_ID set: tried the dev admin, which only the seed of `pnpm dev`'s emulator holds)";
 
 /**
  * A MedplumClient signed in as the project-admin ClientApplication (client credentials, in-memory storage, no cache).

@@ -114,11 +114,38 @@ export function devAuthModelOptions(overrides: AuthModelOverrides = {}, env: Env
   return withOverrides(authModelOptionsFrom(parseConfig(seedSchema, env)), overrides);
 }
 
-export interface CliEnv {
+/** A project-admin ClientApplication's credentials. */
+export interface AdminCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+/** The variables the admin is chosen from. */
+export type AdminEnv = Pick<Out<typeof medplumSchema>, 'MEDPLUM_BASE_URL'> & Out<typeof provisioningSchema>;
+
+/** The admin an admin command signs in as; `localDefault`: none is configured, so it is the seed's dev admin. */
+export interface AdminChoice {
+  admin: AdminCredentials | undefined;
+  localDefault: boolean;
+}
+
+/**
+ * The one rule for every admin command (`provision`, the device fleet): the configured admin client
+ * (MEDPLUM_ADMIN_CLIENT_ID and _SECRET, both set); without one, and only when Medplum is on this machine (the
+ * emulator of `pnpm dev`), the dev admin its seed holds; otherwise none, and the command says what to set. The dev
+ * admin's secret is public (it is in this repository), so it is never sent off this machine, and a local Medplum whose
+ * data lacks it simply refuses the sign-in.
+ */
+export function chooseAdmin(config: AdminEnv): AdminChoice {
+  const { MEDPLUM_ADMIN_CLIENT_ID: clientId, MEDPLUM_ADMIN_CLIENT_SECRET: clientSecret } = config;
+  if (clientId && clientSecret) return { admin: { clientId, clientSecret }, localDefault: false };
+  if (!isLoopbackUrl(config.MEDPLUM_BASE_URL)) return { admin: undefined, localDefault: false };
+  return { admin: { clientId: DEV_ADMIN.clientId, clientSecret: DEV_ADMIN.secret }, localDefault: true };
+}
+
+export interface CliEnv extends AdminChoice {
   medplumBaseUrl: string;
   model: AuthModelOptions;
-  /** A project-admin ClientApplication of the target project (not needed for `seed`). */
-  admin: { clientId: string; clientSecret: string } | undefined;
   /** Where new client ids and secrets are written by default. */
   envLocalFile: string;
 }
@@ -132,15 +159,15 @@ export function loadCliEnv(command: 'seed' | 'provision'): CliEnv {
       medplumBaseUrl: config.MEDPLUM_BASE_URL,
       model: authModelOptionsFrom(config),
       admin: undefined,
+      localDefault: false,
       envLocalFile,
     };
   }
   const config = loadConfigOrExit(provisionSchema, { envFiles });
-  const { MEDPLUM_ADMIN_CLIENT_ID: clientId, MEDPLUM_ADMIN_CLIENT_SECRET: clientSecret } = config;
   return {
     medplumBaseUrl: config.MEDPLUM_BASE_URL,
     model: authModelOptionsFrom(config),
-    admin: clientId && clientSecret ? { clientId, clientSecret } : undefined,
+    ...chooseAdmin(config),
     envLocalFile,
   };
 }
@@ -148,17 +175,10 @@ export function loadCliEnv(command: 'seed' | 'provision'): CliEnv {
 /** Commands that only talk to a project as its admin (the device fleet): the server and the admin client. */
 const adminSchema = composeSchemas(medplumSchema, provisioningSchema);
 
-/** `localDefault`: no admin is configured and the server is local, so the seed's dev admin is used. */
-export function loadAdminCliEnv(): Pick<CliEnv, 'medplumBaseUrl' | 'admin'> & { localDefault: boolean } {
+export function loadAdminCliEnv(): Pick<CliEnv, 'medplumBaseUrl'> & AdminChoice {
   const config = loadConfigOrExit(adminSchema, { envFiles: defaultEnvFiles() });
-  const { MEDPLUM_ADMIN_CLIENT_ID: clientId, MEDPLUM_ADMIN_CLIENT_SECRET: clientSecret } = config;
-  // On the local emulator (`pnpm dev`), the admin client its seed holds.
-  const localAdmin = isLoopbackUrl(config.MEDPLUM_BASE_URL)
-    ? { clientId: DEV_ADMIN.clientId, clientSecret: DEV_ADMIN.secret }
-    : undefined;
   return {
     medplumBaseUrl: config.MEDPLUM_BASE_URL,
-    admin: clientId && clientSecret ? { clientId, clientSecret } : localAdmin,
-    localDefault: !(clientId && clientSecret) && localAdmin !== undefined,
+    ...chooseAdmin(config),
   };
 }

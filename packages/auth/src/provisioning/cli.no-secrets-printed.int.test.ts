@@ -117,11 +117,15 @@ describe('provisioning CLI', { timeout: 60_000 }, () => {
     );
   });
 
-  it('provision refuses to run without admin credentials, and says which variables it needs', async () => {
-    const error = await run(process.execPath, [cli, 'provision'], { cwd: dir, env: cliEnv() }).catch((e) => e);
+  it('provision refuses a Medplum off this machine without admin credentials, and says which variables it needs', async () => {
+    const noAdmin = { ...realSettings, MEDPLUM_ADMIN_CLIENT_ID: '', MEDPLUM_ADMIN_CLIENT_SECRET: '' };
+    const error = await run(process.execPath, [cli, 'provision'], { cwd: dir, env: cliEnv(noAdmin) }).catch((e) => e);
     expect(error.code).toBe(1);
-    expect(error.stderr).toContain('MEDPLUM_ADMIN_CLIENT_ID');
+    expect(error.stderr).toContain('provision of https://api.medplum.example/ needs a project-admin ClientApplication');
     expect(error.stderr).toContain('MEDPLUM_ADMIN_CLIENT_SECRET');
+    // Never the local fallback: neither tried nor named.
+    expect(error.stderr).not.toContain('tried the dev admin');
+    expect(error.stdout + error.stderr).not.toContain(DEV_ADMIN.clientId);
   });
 
   it('provision reports a Medplum it cannot sign in to, without the secret', async () => {

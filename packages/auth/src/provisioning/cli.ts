@@ -5,21 +5,24 @@ import { parseArgs } from 'node:util';
 /**
  *   node src/provisioning/cli.ts seed [--out FILE] [--access-token-lifetime [web|proxy|device=]1h]… [--web-origin URL]… [--device-url URL]
  *       writes the emulator's seed Bundle (mode 0600: it holds the dev secrets); default .data/emulator-seed.json
- *   node src/provisioning/cli.ts provision [--check] [--env-file FILE] [--web-origin URL]… [--device-url URL]
+ *   node src/provisioning/cli.ts provision [--check] [--quiet] [--env-out FILE] [--web-origin URL]… [--device-url URL]
  *       makes the project of MEDPLUM_ADMIN_CLIENT_ID (a project-admin ClientApplication) at MEDPLUM_BASE_URL match
- *       the model; new client ids and secrets go to .env.local (or --env-file), never to the terminal.
+ *       the model; new client ids and secrets go to .env.local (or --env-out), never to the terminal. Without
+ *       MEDPLUM_ADMIN_CLIENT_ID, a Medplum on this machine is tried with the dev admin of `pnpm dev`'s emulator seed
+ *       (cli-env.ts `chooseAdmin`, the device fleet's rule too); any other Medplum is refused.
  *       --check changes nothing and exits 1 when the project drifted from the model.
+ *       --quiet prints only what changed and one summary line (`pnpm dev` runs it on every start).
  */
 import { normalizeErrorString } from '@medplum/core';
 import { isLoopbackUrl } from '@org/config';
 import { MODEL_KEYS, SEED_IDS } from '../ids.ts';
-import { MISSING_ADMIN_CREDENTIALS, signInAsAdmin } from './admin-client.ts';
+import { DEV_ADMIN_TRIED, MISSING_ADMIN_CREDENTIALS, signInAsAdmin } from './admin-client.ts';
 import { loadCliEnv } from './cli-env.ts';
 import { DEV_ADMIN, projectAdminEntries } from './dev-admin.ts';
 import { updateEnvFile } from './env-file.ts';
 import { buildAuthModel, buildEmulatorSeed } from './model/index.ts';
 import { type AuthModelOverrides, withOverrides } from './model/options.ts';
-import { provisionProject } from './provision.ts';
+import { type ProvisionReport, provisionProject } from './provision.ts';
 import { publicUrlOptions } from './public-urls.ts';
 
 const ENV_NAMES: Record<string, { id: string; secret?: string }> = {
@@ -84,23 +87,39 @@ async function seed(args: string[]): Promise<void> {
   out(`wrote ${bundle.entry?.length ?? 0} resources to ${file} (contains dev secrets; mode 0600)`);
 }
 
+/** Writes the ids and Medplum-generated secrets of the clients this run created to `file`; prints names only. */
+async function saveNewClients(report: ProvisionReport, file: string): Promise<void> {
+  if (report.newClients.length === 0) return;
+  const assignments: Record<string, string> = {};
+  for (const client of report.newClients) {
+    const names = ENV_NAMES[client.key];
+    if (!names) continue;
+    assignments[names.id] = client.clientId;
+    if (names.secret && client.clientSecret) assignments[names.secret] = client.clientSecret;
+  }
+  const written = await updateEnvFile(file, assignments);
+  out(`wrote ${written.join(', ')} to ${file} (values not shown)`);
+}
+
 async function provision(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { check: { type: 'boolean' }, 'env-file': { type: 'string' }, ...URL_FLAGS },
+    // Not `--env-file`: Node itself takes that flag anywhere on the command line, even after the script, loads the file
+    // into the environment and exits when it does not exist yet.
+    options: { check: { type: 'boolean' }, quiet: { type: 'boolean' }, 'env-out': { type: 'string' }, ...URL_FLAGS },
   });
   const urls = publicUrlOptions(values);
-  const { medplumBaseUrl, model: options, admin, envLocalFile } = loadCliEnv('provision');
-  if (!admin) {
-    fail(`provision ${MISSING_ADMIN_CREDENTIALS}`);
-  }
+  const { medplumBaseUrl, model: options, admin, localDefault, envLocalFile } = loadCliEnv('provision');
+  if (!admin) fail(`provision of ${medplumBaseUrl} ${MISSING_ADMIN_CREDENTIALS}`);
   if (!isLoopbackUrl(medplumBaseUrl) && /@example\.(com|org|net)$/i.test(options.devUser.email)) {
     fail(
       'DEV_PRACTITIONER_EMAIL is a placeholder address. Medplum users are global: inviting it on a real server would ' +
         'add whoever owns that address to your project. Set it to an address you control.'
     );
   }
-  const medplum = await signInAsAdmin(medplumBaseUrl, admin).catch((error: Error) => fail(error.message));
+  const medplum = await signInAsAdmin(medplumBaseUrl, admin).catch((error: Error) =>
+    fail(localDefault ? `${error.message}\n${DEV_ADMIN_TRIED}` : error.message)
+  );
   if (!isLoopbackUrl(medplumBaseUrl) && (!urls.web || !urls.device)) {
     out(
       'note: without --web-origin and --device-url the model registers localhost redirect URIs, webhook endpoint and ' +
@@ -109,25 +128,26 @@ async function provision(args: string[]): Promise<void> {
   }
   const model = buildAuthModel(withOverrides(options, urls));
   const check = values.check ?? false;
-  out(`${check ? 'checking' : 'provisioning'} ${medplumBaseUrl} with ClientApplication/${admin.clientId}`);
-  const report = await provisionProject(medplum, model, { check, log: (line) => out(`  ${line}`) });
+  // --quiet (`pnpm dev` on every start): the changes only, then one line; nothing but that line when nothing changed.
+  const quiet = values.quiet ?? false;
+  const who = `ClientApplication/${admin.clientId}${localDefault ? " (the emulator's dev admin)" : ''}`;
+  if (!quiet) out(`${check ? 'checking' : 'provisioning'} ${medplumBaseUrl} with ${who}`);
+  const report = await provisionProject(medplum, model, {
+    check,
+    log: (line, step) => {
+      if (!quiet || step.action !== 'unchanged') out(`  ${line}`);
+    },
+  });
   const { counts } = report;
+  const summary =
+    `${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged` +
+    (check ? `, ${counts.drift} drifted, ${counts.missing} missing` : '');
   out(
-    `project ${report.projectId}: ${counts.created} created, ${counts.updated} updated, ${counts.unchanged} unchanged` +
-      (check ? `, ${counts.drift} drifted, ${counts.missing} missing` : '')
+    quiet
+      ? `${check ? 'checked' : 'provisioned'} ${medplumBaseUrl}: ${summary}`
+      : `project ${report.projectId}: ${summary}`
   );
-  if (report.newClients.length > 0) {
-    const assignments: Record<string, string> = {};
-    for (const client of report.newClients) {
-      const names = ENV_NAMES[client.key];
-      if (!names) continue;
-      assignments[names.id] = client.clientId;
-      if (names.secret && client.clientSecret) assignments[names.secret] = client.clientSecret;
-    }
-    const file = values['env-file'] ?? envLocalFile;
-    const written = await updateEnvFile(file, assignments);
-    out(`wrote ${written.join(', ')} to ${file} (values not shown)`);
-  }
+  await saveNewClients(report, values['env-out'] ?? envLocalFile);
   if (check && counts.drift + counts.missing > 0) process.exit(1);
 }
 
@@ -138,7 +158,7 @@ try {
   else {
     fail(
       'usage: cli.ts seed [--out FILE] [--access-token-lifetime [web|proxy|device=]1h]… [--web-origin URL]… [--device-url URL]\n' +
-        '       cli.ts provision [--check] [--env-file FILE] [--web-origin URL]… [--device-url URL]'
+        '       cli.ts provision [--check] [--quiet] [--env-out FILE] [--web-origin URL]… [--device-url URL]'
     );
   }
 } catch (error) {

@@ -42,8 +42,8 @@ export interface ProvisionReport {
 export interface ProvisionOptions {
   /** Report drift, change nothing. */
   check?: boolean;
-  /** One line per step; never given secrets. */
-  log?: (line: string) => void;
+  /** One line per step, with the step it describes (to show only changes, say); never given secrets. */
+  log?: (line: string, step: ProvisionStep) => void;
 }
 
 type AnyResource = Resource & { id?: string; meta?: Resource['meta'] };
@@ -101,7 +101,7 @@ interface Run {
   admin: MedplumClient;
   model: AuthModel;
   check: boolean;
-  log: (line: string) => void;
+  log: NonNullable<ProvisionOptions['log']>;
   projectId: string;
   entries: Map<string, ModelEntry>;
   /** seed id -> live id; applied as text so references, criteria and access parameters all follow. */
@@ -175,7 +175,8 @@ function live<T extends AnyResource>(run: Run, resource: T): T {
 function record(run: Run, step: ProvisionStep): void {
   run.steps.push(step);
   run.log(
-    `${step.action.padEnd(9)} ${step.key}${step.reference ? ` (${step.reference})` : ''}${step.fields?.length ? ` [${step.fields.join(', ')}]` : ''}`
+    `${step.action.padEnd(9)} ${step.key}${step.reference ? ` (${step.reference})` : ''}${step.fields?.length ? ` [${step.fields.join(', ')}]` : ''}`,
+    step
   );
 }
 
