@@ -3,12 +3,14 @@
  *
  *   1. check the configuration once (one message listing every problem) and that every port is free;
  *   2. write the emulator's seed from the auth model (`@org/auth` provisioning) into .data/;
- *   3. start the Medplum emulator (+ Acme SSO) and wait until it answers, so nothing else crash-loops meanwhile, then
- *      publish the lab catalogue through the pipeline's CLI (apps/catalog-pipeline);
+ *   3. start the Medplum emulator (+ Acme SSO) and wait until it answers, so nothing else crash-loops meanwhile, bring
+ *      its data up to the auth model (`provision`, as the seed's dev admin), then publish the lab catalogue through the
+ *      pipeline's CLI (apps/catalog-pipeline);
  *   4. start the proxy, the device and the web app together and wait for each;
  *   5. print the banner; Ctrl-C stops everything (each child runs in its own process group).
  *
- * Data survives restarts in .data/emulator.json (delete .data/ to start from the seed again).
+ * Data survives restarts in .data/emulator.json. The seed only adds what that file never held, so step 3's `provision`
+ * is what updates data written under an older auth model (policies, missing clients); delete .data/ only to start over.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -166,19 +168,49 @@ process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
 /**
- * The lab catalogue the order form offers and the analyzer runs, published by the same CLI CI runs
- * (apps/catalog-pipeline), as the pipeline's own client. Idempotent: on a restart it writes nothing. A failure is
- * reported, not fatal (data from before the pipeline existed lacks its client: delete .data/ to reseed).
+ * A Node script run to its end with its output collected. Not spawnSync: while this process waits, it must keep reading
+ * the emulator's output, or the emulator blocks on a full pipe and never answers the script.
  */
-function publishLabCatalogue(): void {
-  const result = spawnSync(node, [join(root, 'apps/catalog-pipeline/src/cli.ts')], {
-    cwd: root,
-    env: process.env,
-    encoding: 'utf8',
+function runToEnd(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ ok: boolean; lines: string[] }> {
+  return new Promise((resolve) => {
+    const child = spawn(node, [script, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr]) stream.setEncoding('utf8').on('data', (c) => (output += c));
+    child.once('error', (error) => resolve({ ok: false, lines: [error.message] }));
+    child.once('close', (code) => resolve({ ok: code === 0, lines: output.trim().split('\n').filter(Boolean) }));
   });
-  const lines = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n');
-  process.stdout.write(`[catalog] ${lines.at(-1) ?? ''}\n`);
-  if (result.status !== 0) {
+}
+
+/**
+ * Brings the emulator's data up to the auth model with the same `provision` a real Medplum gets, signed in as the dev
+ * admin of the seed (no admin settings needed on this machine): a .data/ written before the model changed gets the
+ * current policies and any missing client (its new id and secret go to .env.local, which the apps read), and keeps
+ * its users' data. Idempotent: on data already up to date it writes nothing and prints one line.
+ * Not fatal: the data then stays as it was, which the previous `pnpm dev` ran on, and the emulator keeps running; a
+ * hard stop would lock people out of their local data over, say, an admin client set for another Medplum.
+ */
+async function provisionLocalEmulator(): Promise<void> {
+  const env = { ...process.env, MEDPLUM_BASE_URL: emulatorUrl }; // this emulator only, whatever .env says
+  const script = join(root, 'packages/auth/src/provisioning/cli.ts');
+  const result = await runToEnd(script, ['provision', '--quiet'], env);
+  for (const line of result.lines) process.stdout.write(`[provision] ${line}\n`);
+  if (!result.ok) {
+    process.stderr.write(
+      "[provision] the emulator's data was not brought up to the auth model (reason above); starting on it as it is.\n" +
+        '[provision] Retry with `pnpm medplum:provision` while this runs, or stop and delete .data/ to start over.\n'
+    );
+  }
+}
+
+/**
+ * The lab catalogue the order form offers and the analyzer runs, published by the same CLI CI runs
+ * (apps/catalog-pipeline), as the pipeline's own client (which `provisionLocalEmulator` made sure exists). Idempotent:
+ * on a restart it writes nothing. A failure is reported, not fatal: only the order form's list of tests is missing.
+ */
+async function publishLabCatalogue(): Promise<void> {
+  const result = await runToEnd(join(root, 'apps/catalog-pipeline/src/cli.ts'), [], process.env);
+  process.stdout.write(`[catalog] ${result.lines.at(-1) ?? ''}\n`);
+  if (!result.ok) {
     process.stderr.write('[catalog] the lab catalogue was not published; the order form will offer no tests.\n');
   }
 }
@@ -230,7 +262,8 @@ const apps: Service[] = [
 
 start(emulator);
 await waitUntilReady(emulator);
-publishLabCatalogue();
+await provisionLocalEmulator();
+await publishLabCatalogue();
 for (const app of apps) start(app);
 await Promise.all(apps.map((app) => waitUntilReady(app)));
 
@@ -248,7 +281,7 @@ const banner = [
   '',
   `  Web app / Acme SSO sign-in   ${config.DEV_PRACTITIONER_EMAIL} / ${shown(config.DEV_PRACTITIONER_PASSWORD, defaults.DEV_PRACTITIONER_PASSWORD, 'DEV_PRACTITIONER_PASSWORD')}`,
   `  Legacy app sign-in           ${config.LEGACY_DEV_USERNAME} / ${shown(config.LEGACY_DEV_PASSWORD, defaults.LEGACY_DEV_PASSWORD, 'LEGACY_DEV_PASSWORD')}`,
-  '  (public development credentials; data is kept in .data/ — delete it to start over)',
+  '  (public development credentials; data is kept in .data/ and updated to the auth model on every start — delete it to start over)',
   '',
 ];
 process.stdout.write(`${banner.join('\n')}\n`);

@@ -10,9 +10,10 @@ export interface ProjectAdmin {
 }
 
 /**
- * The local emulator's project admin, so `pnpm device:*` works on `pnpm dev` from a fresh clone without any setting.
- * It is written into the emulator's seed only (never provisioned on a real Medplum, where the admin client is created
- * by hand in the Medplum app), and used only when MEDPLUM_BASE_URL is a loopback address and no admin is configured.
+ * The local emulator's project admin, so `pnpm device:*` and `pnpm medplum:provision` (which `pnpm dev` runs on every
+ * start) work on `pnpm dev` from a fresh clone without any setting. It is written into the emulator's seed only (never
+ * provisioned on a real Medplum, where the admin client is created by hand in the Medplum app), and used only when
+ * MEDPLUM_BASE_URL is a loopback address and no admin is configured (`chooseAdmin` in cli-env.ts).
  */
 export const DEV_ADMIN: ProjectAdmin = {
   clientId: nameUuid('ClientApplication/dev-admin'),
