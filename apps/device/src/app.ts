@@ -70,16 +70,19 @@ export function createApp(
     return c.json({ error: 'internal error' }, 500);
   });
 
-  app.get(JWKS_PATH, (c) => {
-    const jwks = device.client.jwks;
-    if (!jwks) {
+  app.get(JWKS_PATH, async (c) => {
+    const keys = device.client.keys;
+    if (!keys) {
       return c.json(
         { error: `this device does not sign client assertions (DEVICE_AUTH_METHOD=${config.DEVICE_AUTH_METHOD})` },
         404
       );
     }
-    c.header('Cache-Control', 'public, max-age=300');
-    return c.json(jwks);
+    // As the key file holds it now (a key rotation shows at once). `no-cache`: Medplum fetches the JWKS afresh for
+    // every assertion anyway (packages/server/src/oauth/token.ts, parseClientAssertion); a cache between it and the
+    // device holding the set for minutes would refuse the new kid the device signs with right after a rotation.
+    c.header('Cache-Control', 'no-cache');
+    return c.json(await keys.jwks());
   });
 
   const local = fromThisMachine(options.peerAddress ?? socketPeer);

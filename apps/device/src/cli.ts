@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Bundle, ServiceRequest } from '@medplum/fhirtypes';
+import { DeviceKeyError, retireDeviceKey, rotateDeviceKey } from '@org/auth/device';
 import { exitOnStartError, stopOnSignal } from '@org/runtime';
 import { createApp, JWKS_PATH, WEBHOOK_PATH } from './app.ts';
 import type { DeviceConfig } from './config.ts';
@@ -19,6 +21,9 @@ const USAGE = `Usage: device <command>
   run            receive lab orders by webhook, run them, post results (Ctrl-C to stop)
   send <file>    run the ServiceRequest(s) in a JSON file (a ServiceRequest, an array, or a Bundle) and post the results
   status         what is waiting in the outbox, what failed, and the running device's live status
+  rotate-key [--data-dir DIR] [--retire]
+                 private-key-jwt: a new signing key (new kid) while the old one stays published; --retire then
+                 drops the old one from the JWKS. The device keeps running; the private key never leaves DIR
 
 Configuration comes from the environment / .env (DEVICE_*, MEDPLUM_BASE_URL); see apps/device/README.md.`;
 
@@ -32,7 +37,7 @@ async function run(): Promise<void> {
   log('device', `lab analyzer listening on ${server.url}`);
   log('device', `  webhook inbox  POST ${new URL(WEBHOOK_PATH, server.url)} (Basic + X-Signature required)`);
   log('device', `  status page    ${server.url}`);
-  if (device.client.jwks) log('device', `  JWKS           ${new URL(JWKS_PATH, server.url)}`);
+  if (device.client.keys) log('device', `  JWKS           ${new URL(JWKS_PATH, server.url)}`);
   log('device', `  data           ${resolve(config.DEVICE_DATA_DIR)}`);
   stopOnSignal(async () => {
     log('device', 'stopping: results not yet confirmed stay in the outbox and are sent on the next start');
@@ -71,7 +76,7 @@ async function send(file: string | undefined): Promise<number> {
   // Only the orders in the file (the catch-up of missed webhook orders is `device run`'s job).
   const device = await createDevice({ config, authMethodSource, log, catchUp: false });
   // Medplum fetches the public key while it checks our assertion, so the JWKS must be reachable meanwhile.
-  const server = device.client.jwks
+  const server = device.client.keys
     ? await listen(createApp(device).fetch, config.DEVICE_WEBHOOK_PORT, config.DEVICE_LISTEN_HOST)
     : undefined;
   const finish = async () => {
@@ -150,6 +155,32 @@ async function status(): Promise<number> {
   return 0;
 }
 
+/**
+ * Run on the device's machine by its operator: no Medplum admin credentials, because nothing changes in Medplum (it
+ * reads the keys from the device's JWKS) and the private key never leaves the data folder.
+ */
+async function rotateKey(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'data-dir': { type: 'string' }, retire: { type: 'boolean' } } });
+  const dir = values['data-dir'] ? resolve(values['data-dir']) : loadDeviceConfig().config.DEVICE_DATA_DIR;
+  const again = `pnpm device:rotate-key${values['data-dir'] ? ` --data-dir ${dir}` : ''}`;
+  try {
+    if (values.retire) {
+      const { key, retiredKid } = await retireDeviceKey(dir);
+      write(`retired key ${retiredKid}: the JWKS now publishes only ${key.kid}; assertions signed with the old key`);
+      write('are refused from now on.');
+      return 0;
+    }
+    const { key, previousKid } = await rotateDeviceKey(dir);
+    write(`new signing key ${key.kid} in ${key.file} (mode 0600); a running device signs with it from its next`);
+    write(`token request, no restart. The previous key ${previousKid} stays in the JWKS until \`${again} --retire\`.`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof DeviceKeyError)) throw error;
+    process.stderr.write(`rotate-key: ${error.message}\n`);
+    return 1;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -160,6 +191,8 @@ async function main(argv: string[]): Promise<number> {
       return send(rest[0]);
     case 'status':
       return status();
+    case 'rotate-key':
+      return rotateKey(rest);
     case undefined:
     case 'help':
     case '--help':

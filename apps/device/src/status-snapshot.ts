@@ -52,7 +52,7 @@ export function statusSnapshot(parts: {
       medplum: parts.baseUrl,
       dataDir: config.DEVICE_DATA_DIR,
       webhookPath: '/webhooks/medplum',
-      jwks: client.jwks !== undefined,
+      jwks: client.keys !== undefined,
     },
     stats: { ...parts.activity.stats },
     outbox: outbox.counts(),

@@ -15,7 +15,7 @@ describe.each(['client-credentials', 'basic', 'private-key-jwt'] as const)('auth
     expect(device.client.method).toBe(method);
     if (method === 'basic') expect(device.client.tokenExpiresAt()).toBeUndefined();
     else expect(device.client.tokenExpiresAt()).toBeGreaterThan(Date.now());
-    expect(device.client.jwks !== undefined).toBe(method === 'private-key-jwt');
+    expect(device.client.keys !== undefined).toBe(method === 'private-key-jwt');
 
     const order = await orderLabTest(world);
     await settle(world);

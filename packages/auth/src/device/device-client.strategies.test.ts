@@ -74,7 +74,7 @@ describe('device credential strategies behind one interface', () => {
     expect(form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
     expect(form.get('client_assertion')?.split('.')).toHaveLength(3);
     expect(form.has('client_secret')).toBe(false);
-    expect(device.jwks?.keys).toHaveLength(1);
+    expect((await device.keys?.jwks())?.keys).toHaveLength(1);
   });
 
   it.each([

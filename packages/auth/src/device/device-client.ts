@@ -6,7 +6,7 @@ import {
   privateKeyJwt,
 } from '../server/credentials.ts';
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from '../server/service-client.ts';
-import { type DeviceKey, loadOrCreateDeviceKey } from './device-key.ts';
+import { type DeviceKeyStore, openDeviceKeyStore } from './key-store.ts';
 
 export type DeviceAuthMethod = CredentialMethod;
 
@@ -23,8 +23,27 @@ export interface DeviceCredentialOptions {
 
 export interface DeviceCredentials {
   strategy: CredentialStrategy;
-  /** Present with private-key-jwt: serve `key.jwks` at the ClientApplication's jwksUri. */
-  key?: DeviceKey;
+  /** Present with private-key-jwt: serve `await keys.jwks()` at the ClientApplication's jwksUri. */
+  keys?: DeviceKeyStore & { created: boolean };
+}
+
+/**
+ * private_key_jwt with the key the file holds at the moment of signing: after a key rotation the next assertion
+ * carries the new kid, without a restart (the SDK never signs: every token request goes through `apply`).
+ */
+function rotatingPrivateKeyJwt(clientId: string, keys: DeviceKeyStore): CredentialStrategy {
+  const withKey = (key: ReturnType<DeviceKeyStore['last']>) => privateKeyJwt({ clientId, ...key });
+  const base = withKey(keys.last());
+  return {
+    method: base.method,
+    clientId: base.clientId,
+    usesTokens: base.usesTokens,
+    sdkCanRelogin: base.sdkCanRelogin,
+    describe: () => withKey(keys.last()).describe(),
+    async apply(medplum, context) {
+      await withKey(await keys.current()).apply(medplum, context);
+    },
+  };
 }
 
 /** One interface, three ways for the analyzer to prove who it is. */
@@ -37,8 +56,8 @@ export async function createDeviceCredentials(options: DeviceCredentialOptions):
       return { strategy: basicAuth({ clientId: options.clientId, clientSecret: options.clientSecret ?? '' }) };
     case 'private-key-jwt': {
       if (!options.dataDir) throw new Error('private-key-jwt needs a data folder for the key pair');
-      const key = await loadOrCreateDeviceKey(options.dataDir);
-      return { strategy: privateKeyJwt({ clientId: options.clientId, ...key }), key };
+      const keys = await openDeviceKeyStore(options.dataDir);
+      return { strategy: rotatingPrivateKeyJwt(options.clientId, keys), keys };
     }
     default:
       throw new Error(`unknown device auth method ${JSON.stringify(method)}`);
@@ -52,18 +71,21 @@ export interface DeviceClientOptions
 }
 
 export interface DeviceClient extends ServiceClient {
-  /** Why this method, in one line (Basic says it is the fallback). */
+  /** Why this method, in one line (Basic says it is the fallback); with private-key-jwt, names the current kid. */
   readonly description: string;
-  /** The JWKS to publish (private-key-jwt only). */
-  readonly jwks: { keys: object[] } | undefined;
+  /** private-key-jwt only: the key file, followed across rotations; publish `await keys.jwks()`. */
+  readonly keys: DeviceKeyStore | undefined;
 }
 
 /** The device's long-lived Medplum client; logs the method in use once, with a warning for Basic. */
 export async function createDeviceClient(options: DeviceClientOptions): Promise<DeviceClient> {
-  const { strategy, key } = await createDeviceCredentials(options);
+  const { strategy, keys } = await createDeviceCredentials(options);
   const description = strategy.describe();
   options.log?.(strategy.method === 'basic' ? `WARNING ${description}` : description);
-  if (key?.created) options.log?.(`private-key-jwt: new key pair ${key.kid} written to ${key.file}`);
+  if (keys?.created) options.log?.(`private-key-jwt: new key pair ${keys.last().kid} written to ${keys.file}`);
   const client = createServiceClient({ ...options, credentials: strategy });
-  return Object.assign(client, { description, jwks: key?.jwks });
+  return Object.defineProperties(client, {
+    description: { get: () => strategy.describe(), enumerable: true },
+    keys: { value: keys, enumerable: true },
+  }) as DeviceClient;
 }

@@ -5,7 +5,11 @@
  *   const medplum = await createDeviceClient({ baseUrl, method: config.DEVICE_AUTH_METHOD,
  *     clientId: config.DEVICE_MEDPLUM_CLIENT_ID, clientSecret: config.DEVICE_MEDPLUM_CLIENT_SECRET,
  *     dataDir: config.DEVICE_DATA_DIR, log: console.log });
- *   app.get('/.well-known/jwks.json', (c) => c.json(medplum.jwks ?? { keys: [] }));
+ *   app.get('/.well-known/jwks.json', async (c) => c.json(await medplum.keys?.jwks() ?? { keys: [] }));
+ *
+ * Key rotation without downtime, run on the device's machine while the device keeps running:
+ *   await rotateDeviceKey(dataDir);  // new key + kid signs; the old public key stays in the JWKS
+ *   await retireDeviceKey(dataDir);  // the old key leaves the JWKS
  */
 
 export { FHIR_ID_PATTERN, isFhirId } from '../fhir-id.ts';
@@ -25,4 +29,16 @@ export {
   type DeviceCredentialOptions,
   type DeviceCredentials,
 } from './device-client.ts';
-export { DEVICE_KEY_FILE, type DeviceKey, loadOrCreateDeviceKey } from './device-key.ts';
+export {
+  DEVICE_KEY_FILE,
+  type DeviceJwks,
+  type DeviceKey,
+  DeviceKeyError,
+  deviceKeyFile,
+  type KeyRotation,
+  loadOrCreateDeviceKey,
+  readDeviceKey,
+  retireDeviceKey,
+  rotateDeviceKey,
+} from './device-key.ts';
+export { type DeviceKeyStore, openDeviceKeyStore } from './key-store.ts';

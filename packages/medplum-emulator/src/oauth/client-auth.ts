@@ -51,11 +51,11 @@ async function verifyClientAssertion(endpoint: TokenEndpoint, assertion: string)
   const client = findClient(services.repo, claims.iss);
   if (!client) throw new TokenError('Client not found');
   if (!client.jwksUri) throw new TokenError('Client must have a JWK Set URL');
-  let keySet = endpoint.assertionKeySets.get(client.jwksUri);
-  if (!keySet) {
-    keySet = createRemoteJWKSet(new URL(client.jwksUri));
-    endpoint.assertionKeySets.set(client.jwksUri, keySet);
-  }
+  // A new remote key set for every assertion, as packages/server/src/oauth/token.ts (parseClientAssertion) builds
+  // one per call: the client's JWKS is fetched afresh each time, so a key rotation counts at once both ways (a new
+  // kid verifies on its first use, a key dropped from the set is refused on the next request), with no cache
+  // lifetime or unknown-kid cooldown between requests.
+  const keySet = createRemoteJWKSet(new URL(client.jwksUri));
   const options: JWTVerifyOptions = { issuer: client.id, audience, algorithms: ASSERTION_ALGORITHMS };
   try {
     await jwtVerify(assertion, keySet, options);

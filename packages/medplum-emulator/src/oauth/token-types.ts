@@ -1,4 +1,3 @@
-import type { createRemoteJWKSet } from 'jose';
 import type { EmulatorServices } from '../services.ts';
 
 export type TokenErrorCode = 'invalid_request' | 'invalid_grant' | 'invalid_client' | 'access_denied';
@@ -22,8 +21,6 @@ export type Form = Record<string, string>;
 /** One token endpoint: the emulator's services and the state its grants keep between requests. */
 export interface TokenEndpoint {
   services: EmulatorServices;
-  /** Remote JWK Sets of clients that authenticate with a signed assertion, one per jwksUri. */
-  assertionKeySets: Map<string, ReturnType<typeof createRemoteJWKSet>>;
   /** One refresh at a time per Login, so concurrent refreshes see each other's rotation (Medplum: a transaction). */
   refreshQueues: Map<string, Promise<unknown>>;
 }

@@ -18,7 +18,7 @@ const PRE_AUTHORIZED_CODE = 'urn:ietf:params:oauth:grant-type:pre-authorized_cod
 /** `POST /oauth2/token` with Medplum's grants, client authentication methods and exact error bodies. */
 export function tokenRoutes(services: EmulatorServices): Hono {
   const app = new Hono();
-  const endpoint: TokenEndpoint = { services, assertionKeySets: new Map(), refreshQueues: new Map() };
+  const endpoint: TokenEndpoint = { services, refreshQueues: new Map() };
 
   app.post('/oauth2/token', async (c) => {
     if (!isFormBody(c)) return c.text('Unsupported content type', 400);
