@@ -94,6 +94,32 @@ describe('device fleet CLI', { timeout: 60_000 }, () => {
     expect(usage.stderr).toContain('usage:');
   });
 
+  it('device:rotate on a private_key_jwt device rotates nothing and points to device:rotate-key', async () => {
+    const file = join(dir, 'analyzer-jwt.json');
+    const jwksUrl = 'http://localhost:9/.well-known/jwks.json';
+    await fleet([
+      'enroll',
+      '--name',
+      'analyzer-jwt',
+      '--auth',
+      'private-key-jwt',
+      '--jwks-url',
+      jwksUrl,
+      '--out',
+      file,
+    ]);
+    const { clientId } = JSON.parse(await readFile(file, 'utf8'));
+    for (const args of [['--out', join(dir, 'never.json')], ['--retire']]) {
+      const refused = await refusal(['rotate', '--client', clientId, ...args]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toContain(`uses private_key_jwt (keys at ${jwksUrl}): it has no secret to rotate`);
+      expect(refused.stderr).toContain('pnpm device:rotate-key');
+    }
+    await expect(stat(join(dir, 'never.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await fleet(['list'])).stdout).toMatch(/analyzer-jwt\t.*\tprivate-key-jwt\tactive\n/);
+  });
+
   it('missing admin credentials and an unreachable Medplum: one clear message, exit 1', async () => {
     const noAdmin = await refusal(['list'], {
       MEDPLUM_BASE_URL: 'https://api.medplum.example/',

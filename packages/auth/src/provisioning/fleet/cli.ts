@@ -4,6 +4,7 @@
  *   node src/provisioning/fleet/cli.ts enroll --name NAME [--auth client-credentials|private-key-jwt] [--jwks-url URL] [--webhook-url URL] --out FILE
  *   node src/provisioning/fleet/cli.ts rotate --client ID --out FILE      (new secret; the old one keeps working)
  *   node src/provisioning/fleet/cli.ts rotate --client ID --retire        (the old secret stops working)
+ *     (a private_key_jwt device has no secret to rotate: its operator runs `pnpm device:rotate-key` on the device)
  *   node src/provisioning/fleet/cli.ts revoke --client ID                 (refused at once, held tokens included)
  *   node src/provisioning/fleet/cli.ts list
  * Credentials go to --out (JSON, mode 0600), never to the terminal. Any refusal is one line on stderr and exit 1.
@@ -18,7 +19,7 @@ import { type DeviceAuthMethod, enrollDevice, listDevices, revokeDevice, rotateD
 
 const USAGE =
   'usage: device:enroll --name NAME [--auth client-credentials|private-key-jwt] [--jwks-url URL] [--webhook-url URL] --out FILE\n' +
-  '       device:rotate --client ID (--out FILE | --retire)\n' +
+  '       device:rotate --client ID (--out FILE | --retire)   (private_key_jwt devices: device:rotate-key on the device)\n' +
   '       device:revoke --client ID\n' +
   '       device:list';
 

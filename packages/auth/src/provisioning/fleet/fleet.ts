@@ -245,6 +245,13 @@ export async function rotateDeviceSecret(
   const client = await fleetClient(admin, clientId);
   if (client.status === 'off')
     throw new FleetError(`ClientApplication ${clientId} is revoked; there is nothing to rotate`);
+  if (client.jwksUri) {
+    // Its secret is never used (the device signs assertions), so rotating it would only look like a rotation.
+    throw new FleetError(
+      `ClientApplication ${clientId} uses private_key_jwt (keys at ${client.jwksUri}): it has no secret to rotate; ` +
+        'rotate its key on the device itself with `pnpm device:rotate-key`, then `pnpm device:rotate-key --retire`'
+    );
+  }
   if (options.retire) {
     if (!client.retiringSecret)
       throw new FleetError(`ClientApplication ${clientId} has no retiring secret: no rotation is under way`);
