@@ -12,13 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ServiceRequest } from '@medplum/fhirtypes';
-import { signInWithPassword, startSeededEmulator } from '@org/auth/testing';
+import { signInWithPassword, slowLink, startSeededEmulator } from '@org/auth/testing';
 import { parseConfig } from '@org/config';
 import { deviceConfigSchema } from '../src/config.ts';
 import { createDevice } from '../src/device.ts';
 import { listen } from '../src/server.ts';
 import { orderLabTest } from '../test/harness.ts';
-import { slowLink } from './slow-link.ts';
 
 const { values } = parseArgs({
   options: {

@@ -8,14 +8,17 @@
  *            hand back its bytes (no session, no checks, no SDK). What the proxy adds beyond it is its own cost.
  * Also counts token requests per 1,000 proxied calls. Prints a small table; no assertions.
  *
- *   node bench/latency.ts [--requests 500] [--json out.json]
+ * With `--link-latency-ms N` Medplum is N ms away each way (a TCP relay, `slowLink`), for the direct caller, the proxy
+ * and the bare hop alike: what the proxy adds next to a hosted Medplum, where its users would meet it.
+ *
+ *   node bench/latency.ts [--requests 500] [--link-latency-ms 0] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { SEED_IDS } from '@org/auth/provisioning';
-import { countingFetch } from '@org/auth/testing';
+import { countingFetch, slowLink } from '@org/auth/testing';
 import { createApp } from '../src/app.ts';
 import { silentLogger } from '../src/log.ts';
 import { MARIA, startEmulatorWithLabResults } from '../test/emulator/harness.ts';
@@ -23,14 +26,21 @@ import { PASSWORD, testConfig } from '../test/helpers.ts';
 import { measureAlternating, type Stats, stats } from './measure.ts';
 
 const { values } = parseArgs({
-  options: { requests: { type: 'string', default: '500' }, json: { type: 'string' } },
+  options: {
+    requests: { type: 'string', default: '500' },
+    'link-latency-ms': { type: 'string', default: '0' },
+    json: { type: 'string' },
+  },
 });
 const requests = Number(values.requests);
+const linkLatencyMs = Number(values['link-latency-ms']);
 const warmup = Math.min(50, Math.ceil(requests / 10));
 const measure = (calls: (() => Promise<Response>)[]) => measureAlternating(calls, requests, warmup);
 
 const emulator = await startEmulatorWithLabResults();
-const config = testConfig({ MEDPLUM_BASE_URL: emulator.url, LEGACY_DEV_PASSWORD: PASSWORD });
+const link = linkLatencyMs > 0 ? await slowLink(emulator.url, linkLatencyMs) : undefined;
+const medplumUrl = link?.url ?? emulator.url;
+const config = testConfig({ MEDPLUM_BASE_URL: medplumUrl, LEGACY_DEV_PASSWORD: PASSWORD });
 const counter = countingFetch();
 const app = createApp(config, {
   fetch: counter.fetch,
@@ -49,7 +59,7 @@ const origin = new URL(config.PROXY_PUBLIC_URL).origin;
 
 try {
   // Direct: client credentials once, then plain reads on behalf of the dev practitioner.
-  const tokenResponse = await fetch(new URL('oauth2/token', emulator.url), {
+  const tokenResponse = await fetch(new URL('oauth2/token', medplumUrl), {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -59,7 +69,7 @@ try {
     }),
   });
   const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
-  const directUrl = new URL(`fhir/R4/Patient/${MARIA}`, emulator.url);
+  const directUrl = new URL(`fhir/R4/Patient/${MARIA}`, medplumUrl);
   const directRead = () =>
     fetch(directUrl, {
       headers: {
@@ -131,7 +141,7 @@ try {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
   console.log(
-    `\nProxy vs direct read latency (${requests} sequential requests each, alternating, ${warmup} warm-up, emulator on this machine)\n`
+    `\nProxy vs direct read latency (${requests} sequential requests each, alternating, ${warmup} warm-up, emulator on this machine${link ? `, ${linkLatencyMs} ms away each way` : ''})\n`
   );
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
@@ -144,10 +154,11 @@ try {
   if (values.json) {
     writeFileSync(
       values.json,
-      `${JSON.stringify({ requests, warmup, direct, proxied, bareHop, serverTiming, tokenRequestsPer1000ProxiedCalls: tokensPer1000 }, null, 2)}\n`
+      `${JSON.stringify({ requests, warmup, linkLatencyMs, direct, proxied, bareHop, serverTiming, tokenRequestsPer1000ProxiedCalls: tokensPer1000 }, null, 2)}\n`
     );
   }
 } finally {
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await link?.close();
   await emulator.stop();
 }

@@ -22,4 +22,5 @@ export { onBehalfOfRefused, outcomeOf } from './outcomes.ts';
 export { runNodeScript } from './processes.ts';
 export { type RestHookChannel, restHookHeaders } from './rest-hook.ts';
 export { signInAsClient, signInWithPassword } from './sign-in.ts';
+export { slowLink } from './slow-link.ts';
 export { sourcesImporting } from './source-files.ts';

@@ -1,8 +1,8 @@
 import { connect, createServer, type Socket } from 'node:net';
 
 /**
- * A TCP relay that holds every chunk for `oneWayMs` in each direction: the round trip a device sees to a hosted
- * Medplum (25 ms each way ≈ a region away), on this machine. Timers of equal delay fire in order, so bytes stay in
+ * A TCP relay that holds every chunk for `oneWayMs` in each direction: the round trip an app sees to a hosted
+ * Medplum (25 ms each way ≈ a region away), on this machine. For benches. Timers of equal delay fire in order, so bytes stay in
  * order.
  */
 export async function slowLink(target: string, oneWayMs: number): Promise<{ url: string; close(): Promise<void> }> {
