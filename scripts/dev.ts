@@ -106,7 +106,9 @@ let stopping = false;
 // The children write JSON log lines (their stdout is a pipe); on a terminal, show them as the readable line instead.
 const show = process.stdout.isTTY ? readableLogLine(true) : (line: string) => line;
 
-function start(service: Service): ChildProcess {
+function start(service: Service): void {
+  // Ctrl-C during the start-up steps: nothing more is started after the stop began.
+  if (stopping) return;
   const [command, ...args] = service.command as [string, ...string[]];
   const child = spawn(command, args, {
     cwd: service.cwd,
@@ -129,7 +131,6 @@ function start(service: Service): ChildProcess {
     process.stderr.write(`${prefix}exited (${signal ?? `code ${code}`}); stopping everything.\n`);
     stopAll(1);
   });
-  return child;
 }
 
 async function waitUntilReady(service: Service, timeoutMs = 90_000): Promise<void> {
@@ -262,8 +263,8 @@ const apps: Service[] = [
 
 start(emulator);
 await waitUntilReady(emulator);
-await provisionLocalEmulator();
-await publishLabCatalogue();
+if (!stopping) await provisionLocalEmulator();
+if (!stopping) await publishLabCatalogue();
 for (const app of apps) start(app);
 await Promise.all(apps.map((app) => waitUntilReady(app)));
 
@@ -284,4 +285,4 @@ const banner = [
   '  (public development credentials; data is kept in .data/ and updated to the auth model on every start — delete it to start over)',
   '',
 ];
-process.stdout.write(`${banner.join('\n')}\n`);
+if (!stopping) process.stdout.write(`${banner.join('\n')}\n`);
