@@ -1,34 +1,29 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import type { MedplumClient } from '@medplum/core';
-import type { DiagnosticReport, Observation, ServiceRequest } from '@medplum/fhirtypes';
-import {
-  DEV_ADMIN,
-  type DeviceCredentials,
-  deviceEndpoints,
-  enrollDevice,
-  projectAdminEntries,
-  rotateDeviceSecret,
-  SEED_IDS,
-} from '@org/auth/provisioning';
-import { type SeededEmulator, signInAsClient, signInWithPassword, startSeededEmulator } from '@org/auth/testing';
+import { type DeviceCredentials, deviceEndpoints, enrollDevice, rotateDeviceSecret } from '@org/auth/provisioning';
+import type { SeededEmulator } from '@org/auth/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishCatalogTo } from './catalog.ts';
 import { tempDir } from './config.ts';
+import {
+  type DeviceProcess,
+  eventually,
+  freePort,
+  orderFor,
+  allReported as reportedTo,
+  resultsOf,
+  startDeviceProcess,
+  startFleetWorld,
+} from './fleet-processes.ts';
 
 // End to end, real processes: two analyzers enrolled as fleet devices (`device:enroll`), each a `device run` process
 // with its own credentials, data folder, webhook port and Subscription. No cross-talk; then a secret rotation while
 // orders keep coming, with nothing lost or duplicated.
-const cli = join(import.meta.dirname, '..', 'src', 'cli.ts');
 
 interface Analyzer {
   name: string;
   port: number;
   dataDir: string;
   credentials: DeviceCredentials;
-  process?: ChildProcess;
-  output: string;
+  process?: DeviceProcess;
 }
 
 let seeded: SeededEmulator;
@@ -36,108 +31,37 @@ let admin: MedplumClient;
 let practitioner: MedplumClient;
 const analyzers: Analyzer[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function start(analyzer: Analyzer): Promise<void> {
   const { credentials } = analyzer;
-  const child = spawn(process.execPath, [cli, 'run'], {
-    env: {
+  analyzer.process = await startDeviceProcess(
+    {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
       MEDPLUM_BASE_URL: seeded.emulator.url,
       DEVICE_AUTH_METHOD: 'client-credentials',
       DEVICE_MEDPLUM_CLIENT_ID: credentials.clientId,
       DEVICE_MEDPLUM_CLIENT_SECRET: credentials.clientSecret ?? '',
-      DEVICE_WEBHOOK_PORT: String(analyzer.port),
       DEVICE_WEBHOOK_USERNAME: credentials.webhook?.username ?? '',
       DEVICE_WEBHOOK_PASSWORD: credentials.webhook?.password ?? '',
       DEVICE_WEBHOOK_SECRET: credentials.webhook?.secret ?? '',
       DEVICE_DATA_DIR: analyzer.dataDir,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk) => (analyzer.output += chunk));
-  analyzer.process = child;
-  await eventually(async () => (await fetch(`http://localhost:${analyzer.port}/healthz`)).ok, 30_000);
+    analyzer.port
+  );
 }
 
-async function stop(analyzer: Analyzer): Promise<void> {
-  const child = analyzer.process;
-  if (!child || child.exitCode !== null) return;
-  await new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`not within ${timeoutMs} ms`);
-}
-
-function order(analyzer: Analyzer, code = '58410-2'): Promise<ServiceRequest & { id: string }> {
-  return practitioner.createResource<ServiceRequest>({
-    resourceType: 'ServiceRequest',
-    status: 'active',
-    intent: 'order',
-    code: { coding: [{ system: 'http://loinc.org', code }] },
-    subject: { reference: `Patient/${SEED_IDS.patientMaria}` },
-    performer: [{ reference: `Device/${analyzer.credentials.deviceId}` }],
-  }) as Promise<ServiceRequest & { id: string }>;
-}
-
-async function results(orderId: string) {
-  const basedOn = `ServiceRequest/${orderId}`;
-  const reports = (await practitioner.searchResources(
-    'DiagnosticReport',
-    { 'based-on': basedOn },
-    { cache: 'no-cache' }
-  )) as DiagnosticReport[];
-  const observations = (await practitioner.searchResources(
-    'Observation',
-    { 'based-on': basedOn },
-    { cache: 'no-cache' }
-  )) as Observation[];
-  return { reports, observations };
-}
-
-async function allReported(orders: { id: string }[]): Promise<void> {
-  await eventually(async () => {
-    for (const o of orders) if ((await results(o.id)).reports.length === 0) return false;
-    return true;
-  }, 60_000);
-}
+const stop = async (analyzer: Analyzer) => analyzer.process?.stop();
+const order = (analyzer: Analyzer, code?: string) => orderFor(practitioner, analyzer.credentials.deviceId, code);
+const results = (orderId: string) => resultsOf(practitioner, orderId);
+const allReported = (orders: { id: string }[]) => reportedTo(practitioner, orders);
 
 beforeAll(async () => {
-  seeded = await startSeededEmulator(
-    {},
-    {
-      changeSeed: (seed) => ({
-        ...seed,
-        entry: [...(seed.entry ?? []), ...projectAdminEntries(SEED_IDS.project, DEV_ADMIN)],
-      }),
-    }
-  );
-  admin = await signInAsClient(seeded.emulator.url, { clientId: DEV_ADMIN.clientId, clientSecret: DEV_ADMIN.secret });
-  await publishCatalogTo(await signInAsClient(seeded.emulator.url, seeded.clients.pipeline));
-  const { web, devUser } = seeded.options;
-  practitioner = await signInWithPassword(seeded.emulator.url, { clientId: web.clientId, ...devUser });
+  ({ seeded, admin, practitioner } = await startFleetWorld());
   for (const name of ['fleet-a', 'fleet-b']) {
     const port = await freePort();
     const { webhookUrl } = deviceEndpoints(`http://localhost:${port}/`);
     const credentials = await enrollDevice(admin, { name, auth: 'client-credentials', webhookUrl });
-    const analyzer: Analyzer = { name, port, dataDir: tempDir(`${name}-`), credentials, output: '' };
+    const analyzer: Analyzer = { name, port, dataDir: tempDir(`${name}-`), credentials };
     analyzers.push(analyzer);
     await start(analyzer);
   }
@@ -169,8 +93,8 @@ describe('two enrolled analyzers side by side', () => {
         }
       }
       // Its log names every order of its own and none of the other analyzer's: no cross-talk.
-      for (const o of mine) expect(analyzer.output).toContain(`ServiceRequest/${o.id}`);
-      for (const o of theirs) expect(analyzer.output).not.toContain(o.id);
+      for (const o of mine) expect(analyzer.process?.output()).toContain(`ServiceRequest/${o.id}`);
+      for (const o of theirs) expect(analyzer.process?.output()).not.toContain(o.id);
     }
   });
 
