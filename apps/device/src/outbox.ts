@@ -7,11 +7,11 @@ import {
   openSync,
   readFileSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
+import { tryPidLock } from '@org/auth/device';
 import { replaceFileDurably, syncDirectory } from '@org/runtime';
 
 /**
@@ -105,38 +105,18 @@ export class OutboxLockedError extends Error {
   override name = 'OutboxLockedError';
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function takeLock(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
-        } catch {
-          // already gone
-        }
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      if (Number.isFinite(holder) && (holder === process.pid || isAlive(holder))) {
-        throw new OutboxLockedError(
-          `the outbox in ${dir} is in use by process ${holder} (a running \`device run\`?); stop it first or use another DEVICE_DATA_DIR`
-        );
-      }
-      // A stale lock from a process that is gone (crash): take it over.
-      unlinkSync(path);
+    const lock = tryPidLock(path);
+    if (lock.taken) return lock.release;
+    if (lock.holderAlive) {
+      throw new OutboxLockedError(
+        `the outbox in ${dir} is in use by process ${lock.holder ?? '(starting)'} (a running \`device run\`?); stop it first or use another DEVICE_DATA_DIR`
+      );
     }
+    // A stale lock from a process that is gone (crash): take it over.
+    unlinkSync(path);
   }
   throw new OutboxLockedError(`could not lock the outbox in ${dir}`);
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MedplumClient } from '@medplum/core';
+import { MedplumClient } from '@medplum/core';
 import type { ClientApplication } from '@medplum/fhirtypes';
 import { DEVICE_KEY_FILE, loadOrCreateDeviceKey, signClientAssertion } from '@org/auth/device';
 import { type DeviceCredentials, deviceEndpoints, enrollDevice } from '@org/auth/provisioning';
@@ -104,26 +104,17 @@ async function orderWithFreshToken(): Promise<string> {
   return /kid (\S+)\)/.exec(now.authDescription)?.[1] ?? '';
 }
 
-/** An assertion signed with a copy of a key file, as whoever stole it would send it. */
-async function tokenStatusWith(stolen: { alg: 'ES256'; kid: string; privateJwk: object }) {
-  const tokenUrl = `${seeded.emulator.url}oauth2/token`;
+/** Signs in with a copy of a key file, as whoever stole it would (the SDK call the device itself makes). */
+async function signInWith(stolen: { alg: 'ES256'; kid: string; privateJwk: object }): Promise<unknown> {
+  const medplum = new MedplumClient({ baseUrl: seeded.emulator.url, fetch });
   const assertion = await signClientAssertion({
     clientId: credentials.clientId,
-    tokenUrl,
+    tokenUrl: `${medplum.getBaseUrl()}oauth2/token`,
     privateKey: stolen.privateJwk,
     alg: stolen.alg,
     kid: stolen.kid,
   });
-  const response = await fetch(tokenUrl, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      client_assertion: assertion,
-    }),
-  });
-  return { status: response.status, body: await response.json() };
+  return medplum.startJwtAssertionLogin(assertion);
 }
 
 describe('private_key_jwt key rotation on a running device', { timeout: 120_000 }, () => {
@@ -139,14 +130,11 @@ describe('private_key_jwt key rotation on a running device', { timeout: 120_000 
     expect((await servedJwks()).map((k) => k.kid)).toEqual([next.kid, original.kid]);
     expect(await orderWithFreshToken()).toBe(next.kid);
     // Still published: a copy of the old key works until --retire (why retire follows soon after a rotation).
-    expect((await tokenStatusWith(original)).status).toBe(200);
+    await expect(signInWith(original)).resolves.toMatchObject({ resourceType: 'ClientApplication' });
 
     expect(await rotateKey('--retire')).toContain(`retired key ${original.kid}`);
     expect((await servedJwks()).map((k) => k.kid)).toEqual([next.kid]);
-    expect(await tokenStatusWith(original)).toEqual({
-      status: 400,
-      body: { error: 'invalid_request', error_description: 'Invalid client assertion signature' },
-    });
+    await expect(signInWith(original)).rejects.toThrow('Invalid client assertion signature');
     expect(await orderWithFreshToken()).toBe(next.kid);
 
     // The device never restarted, and no private part was served or printed.

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { ClientAssertionAlgorithm, ClientAssertionKey } from '../server/client-assertion.ts';
+import { tryPidLock } from './pid-lock.ts';
 
 export const DEVICE_KEY_FILE = 'device-key.json';
 
@@ -148,49 +149,35 @@ export async function loadOrCreateDeviceKey(
   return toDeviceKey(content, file, true);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const LOCK_WAIT_MS = 10_000;
 
 /**
- * One key change at a time: read, change and replace the file while holding `<file>.lock` (created with O_EXCL).
+ * One key change at a time: read, change and replace the file while holding `<file>.lock` (see pid-lock.ts).
  * A rename alone is atomic for readers but would let two concurrent rotations each replace the other's result, and
  * the loser's new key would vanish. A lock left by a process that died is reported, not broken: two processes
  * breaking the same stale lock at once could both believe they hold it, and a key change takes milliseconds, so
- * a leftover lock is rare enough to hand to the operator (and no lock library is pulled into @org/auth for it).
+ * a leftover lock is rare enough to hand to the operator.
  */
 async function withKeyFileLock<T>(file: string, change: () => Promise<T>): Promise<T> {
-  const lock = `${file}.lock`;
+  const path = `${file}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
-      const gone = Number.isFinite(holder) && !isAlive(holder);
-      if (gone || Date.now() > deadline) {
-        throw new DeviceKeyError(
-          gone
-            ? `${lock} was left by process ${holder}, which is gone: remove it if no key change is running`
-            : `another key change holds ${lock} (process ${holder}); try again when it is done`
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 25));
+  let lock = tryPidLock(path);
+  while (!lock.taken) {
+    const gone = !lock.holderAlive;
+    if (gone || Date.now() > deadline) {
+      throw new DeviceKeyError(
+        gone
+          ? `${path} was left by process ${lock.holder}, which is gone: remove it if no key change is running`
+          : `another key change holds ${path} (process ${lock.holder}); try again when it is done`
+      );
     }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    lock = tryPidLock(path);
   }
   try {
     return await change();
   } finally {
-    await unlink(lock);
+    lock.release();
   }
 }
 

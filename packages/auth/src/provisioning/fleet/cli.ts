@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import type { MedplumClient } from '@medplum/core';
 import { normalizeErrorString } from '@medplum/core';
-import { MISSING_ADMIN_CREDENTIALS, signInAsAdmin } from '../admin-client.ts';
+import { DEV_ADMIN_TRIED, MISSING_ADMIN_CREDENTIALS, signInAsAdmin } from '../admin-client.ts';
 import { loadAdminCliEnv } from '../cli-env.ts';
 import { writeCredentialsFile } from './credentials-file.ts';
 import { type DeviceAuthMethod, enrollDevice, listDevices, revokeDevice, rotateDeviceSecret } from './fleet.ts';
@@ -39,9 +39,7 @@ async function admin(): Promise<MedplumClient> {
   if (!credentials) throw new UsageError(`the device fleet commands ${MISSING_ADMIN_CREDENTIALS}`);
   return signInAsAdmin(medplumBaseUrl, credentials).catch((error: Error) => {
     // The local default only exists in the emulator's seed (`pnpm dev`); a local Medplum needs its own admin client.
-    throw localDefault
-      ? new Error(`${error.message}\n(no MEDPLUM_ADMIN_CLIENT_ID set: tried the emulator's dev admin)`)
-      : error;
+    throw localDefault ? new Error(`${error.message}\n${DEV_ADMIN_TRIED}`) : error;
   });
 }
 
