@@ -37,3 +37,24 @@ test('create a new patient', async ({ page }) => {
   await page.getByRole('link', { name: 'Dashboard' }).click();
   await expect(page.getByTestId('patient-list')).toContainText(`Ada ${family}`);
 });
+
+test('the order button waits for the published catalogue: disabled while it loads, never a click that does nothing', async ({
+  page,
+}) => {
+  await signInWithPassword(page);
+  await expectSignedIn(page);
+  // Hold the catalogue read (the ValueSet search) until the button has been seen disabled.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route(/\/fhir\/R4\/ValueSet\?/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByTestId('patient-list').getByRole('link', { name: 'Maria Garcia' }).click();
+  const button = page.getByRole('button', { name: 'Order lab test' });
+  await expect(button).toBeDisabled();
+  release();
+  await expect(button).toBeEnabled();
+});

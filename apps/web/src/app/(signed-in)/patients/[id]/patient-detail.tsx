@@ -97,9 +97,9 @@ function LabOrders({ patient }: { patient: Patient }) {
     };
   }, [reload]);
 
-  const onOrder = async () => {
-    const test = tests.find((candidate) => candidate.code === testCode);
-    if (!test) return;
+  // Undefined until the catalogue has loaded (or when it is empty): the button stays disabled, never a silent no-op.
+  const selected = tests.find((candidate) => candidate.code === testCode);
+  const onOrder = async (test: LabTest) => {
     setOrdering(true);
     try {
       const order = await orderLabTest(medplum, patient, test);
@@ -127,7 +127,7 @@ function LabOrders({ patient }: { patient: Patient }) {
           allowDeselect={false}
           w={360}
         />
-        <Button onClick={onOrder} loading={ordering}>
+        <Button onClick={() => selected && onOrder(selected)} loading={ordering} disabled={!selected}>
           Order lab test
         </Button>
       </Group>
