@@ -68,14 +68,41 @@ interface Latency {
   p95: number;
 }
 type ProxyLatency = { direct: Latency; proxied: Latency; bareHop: Latency; tokenRequestsPer1000ProxiedCalls: number };
-// On this machine the emulator answers a read in under 2 ms, so one more HTTP exchange on loopback is already about
-// 1.2× a direct read: there the proxy is held to a bare forwarding hop. Next to a hosted Medplum (25 ms each way),
-// where its users meet it, it is held to the direct read itself.
+/**
+ * The proxy's goal against a direct read, with the measured reason when a bare forwarding hop (no session, checks or
+ * SDK) leaves less than 0.1 ms for everything a proxy must do per call: on loopback the emulator answers a read in
+ * under 2 ms, so one more HTTP exchange alone is already about 1.2× direct.
+ */
+function proxyVsDirect(latency: ProxyLatency, stat: keyof Latency, max: number, where: string): Figure {
+  const { direct, bareHop } = latency;
+  const headroomMs = max * direct[stat] - bareHop[stat];
+  return {
+    figure: `read Patient/<id> ${stat}: via proxy vs direct, ${where}`,
+    measured: latency.proxied[stat],
+    baseline: direct[stat],
+    unit: 'ms',
+    goal: { maxRatio: max },
+    ...(headroomMs < 0.1
+      ? {
+          physicalLimit: `a bare forwarding hop alone is ${(bareHop[stat] / direct[stat]).toFixed(2)}× direct here, leaving ${Math.max(0, headroomMs).toFixed(2)} ms under the goal for the session look-up, checks and the call itself; the proxy is held to that hop (next row) and to direct where its users meet Medplum (25 ms away, rows below)`,
+        }
+      : {}),
+  };
+}
+
+// On this machine the proxy is held to the bare hop as well (its own cost); next to a hosted Medplum (25 ms each way),
+// where its users meet it, to the direct read itself.
 const proxyLocal = runBench<ProxyLatency>('proxy vs direct read latency', 'apps/proxy', 'bench/latency.ts', [
   '--requests',
   '1000',
 ]);
 if (proxyLocal) {
+  for (const [stat, max] of [
+    ['p50', 1.2],
+    ['p95', 1.3],
+  ] as const) {
+    figures.push(proxyVsDirect(proxyLocal, stat, max, 'on this machine'));
+  }
   for (const [stat, max] of [
     ['p50', 1.3],
     ['p95', 1.3],
@@ -107,13 +134,7 @@ if (proxyRemote) {
     ['p50', 1.2],
     ['p95', 1.3],
   ] as const) {
-    figures.push({
-      figure: `read Patient/<id> ${stat}: via proxy vs direct, Medplum 25 ms away each way`,
-      measured: proxyRemote.proxied[stat],
-      baseline: proxyRemote.direct[stat],
-      unit: 'ms',
-      goal: { maxRatio: max },
-    });
+    figures.push(proxyVsDirect(proxyRemote, stat, max, 'Medplum 25 ms away each way'));
   }
 }
 
