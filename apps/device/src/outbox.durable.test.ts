@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
@@ -94,6 +94,12 @@ describe('outbox', () => {
     expect(() => openOutbox(dir)).toThrow(OutboxLockedError);
     outbox.close();
     writeFileSync(join(dir, 'outbox.lock'), '999999999');
+    openOutbox(dir).close();
+    // A power cut between creating the lock and writing the pid leaves it empty: taken over once it is old.
+    writeFileSync(join(dir, 'outbox.lock'), '');
+    expect(() => openOutbox(dir)).toThrow('is in use by a process that wrote no pid');
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    utimesSync(join(dir, 'outbox.lock'), aMinuteAgo, aMinuteAgo);
     openOutbox(dir).close();
   });
 });

@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
-import { tryPidLock } from '@org/auth/device';
+import { describeHolder, tryPidLock } from '@org/auth/device';
 import { replaceFileDurably, syncDirectory } from '@org/runtime';
 
 /**
@@ -112,7 +112,7 @@ function takeLock(dir: string): () => void {
     if (lock.taken) return lock.release;
     if (lock.holderAlive) {
       throw new OutboxLockedError(
-        `the outbox in ${dir} is in use by process ${lock.holder ?? '(starting)'} (a running \`device run\`?); stop it first or use another DEVICE_DATA_DIR`
+        `the outbox in ${dir} is in use by ${describeHolder(lock)} (a running \`device run\`?); stop it first or use another DEVICE_DATA_DIR`
       );
     }
     // A stale lock from a process that is gone (crash): take it over.

@@ -3,7 +3,7 @@ import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { ClientAssertionAlgorithm, ClientAssertionKey } from '../server/client-assertion.ts';
-import { tryPidLock } from './pid-lock.ts';
+import { describeHolder, tryPidLock } from './pid-lock.ts';
 
 export const DEVICE_KEY_FILE = 'device-key.json';
 
@@ -167,8 +167,8 @@ async function withKeyFileLock<T>(file: string, change: () => Promise<T>): Promi
     if (gone || Date.now() > deadline) {
       throw new DeviceKeyError(
         gone
-          ? `${path} was left by process ${lock.holder}, which is gone: remove it if no key change is running`
-          : `another key change holds ${path} (process ${lock.holder}); try again when it is done`
+          ? `${path} was left by ${describeHolder(lock)}, which is gone: remove it if no key change is running`
+          : `another key change holds ${path} (${describeHolder(lock)}); try again when it is done`
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -1,4 +1,4 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 
 /**
  * One writer at a time for a file in the device's data folder (its outbox, its key file): a lock file created with
@@ -9,11 +9,17 @@ export type PidLockAttempt =
   | { taken: true; release: () => void }
   | {
       taken: false;
-      /** The holder's pid; undefined while the holder is still writing it (or the file is not a pid). */
+      /** The holder's pid; undefined when the file holds none (being written, or left empty by a crash). */
       holder?: number;
-      /** False only when the holder's pid is known and no such process exists (it died holding the lock). */
+      /**
+       * False when the holder died holding the lock: its pid names no process, or the file has held no pid for longer
+       * than a writer needs to write one (a crash or power cut between creating the file and writing the pid).
+       */
       holderAlive: boolean;
     };
+
+/** How long a lock file may hold no pid before it counts as left by a crash. */
+const PID_WRITE_GRACE_MS = 2_000;
 
 function isProcessAlive(pid: number): boolean {
   try {
@@ -25,6 +31,23 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** Who holds the lock at `path`, as far as its file tells. */
+function heldBy(path: string): PidLockAttempt & { taken: false } {
+  let text: string;
+  let ageMs: number;
+  try {
+    text = readFileSync(path, 'utf8');
+    ageMs = Date.now() - statSync(path).mtimeMs;
+  } catch {
+    // Released between the attempt and this read: a live writer was there; the caller may try again.
+    return { taken: false, holderAlive: true };
+  }
+  const holder = Number.parseInt(text, 10);
+  // 0 and negative numbers are no pid (kill(0) and kill(-1) would answer for a whole group).
+  if (!(holder > 0)) return { taken: false, holderAlive: ageMs < PID_WRITE_GRACE_MS };
+  return { taken: false, holder, holderAlive: isProcessAlive(holder) };
+}
+
 /** One attempt to create `path` holding this process's pid (mode 0600). Never waits. */
 export function tryPidLock(path: string): PidLockAttempt {
   const mine = String(process.pid);
@@ -32,25 +55,25 @@ export function tryPidLock(path: string): PidLockAttempt {
     writeFileSync(path, `${mine}\n`, { flag: 'wx', mode: 0o600 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    let text = '';
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      // released between our attempt and this read: reported as held by a live writer, so the caller tries again
-    }
-    const holder = Number.parseInt(text, 10);
-    if (!Number.isFinite(holder)) return { taken: false, holderAlive: true };
-    return { taken: false, holder, holderAlive: isProcessAlive(holder) };
+    return heldBy(path);
   }
+  let released = false;
   return {
     taken: true,
     release() {
+      if (released) return;
+      released = true;
       try {
-        // Only our own lock: a holder that broke it as stale (outbox policy) must keep theirs.
+        // Only while it is still ours: a process that took it over as stale (the outbox's policy) keeps its own.
         if (readFileSync(path, 'utf8').trim() === mine) unlinkSync(path);
       } catch {
         // already gone
       }
     },
   };
+}
+
+/** The holder for a message: its pid, or what the file says when it holds none. */
+export function describeHolder(attempt: { holder?: number }): string {
+  return attempt.holder === undefined ? 'a process that wrote no pid' : `process ${attempt.holder}`;
 }
