@@ -68,31 +68,50 @@ interface Latency {
   p95: number;
 }
 type ProxyLatency = { direct: Latency; proxied: Latency; bareHop: Latency; tokenRequestsPer1000ProxiedCalls: number };
-/** The issue's goals for a proxied read against a direct one. */
+/** The issue's goals for a proxied read against a direct one, and for the proxy's own cost over a bare hop. */
 const PROXY_VS_DIRECT_GOALS = [
   ['p50', 1.2],
   ['p95', 1.3],
 ] as const;
+const PROXY_VS_HOP_GOAL = 1.3;
+
+/** Less than this under a goal is no room for any work per request. */
+const MIN_HEADROOM_MS = 0.1;
 
 /**
- * The proxy's goal against a direct read, with the measured reason when a bare forwarding hop (no session, checks or
- * SDK) leaves less than 0.1 ms for everything a proxy must do per call: on loopback the emulator answers a read in
- * under 2 ms, so one more HTTP exchange alone is already about 1.2× direct.
+ * The measured reason a ratio goal over `baseline` is out of reach in this bench's set-up: a floor measured in the same
+ * run (a bare forwarding hop; one round trip to Redis) that any implementation pays leaves under 0.1 ms of the goal.
+ * Given only when what the figure adds above that floor is itself within its allowance (`aboveFloorMet`), so a
+ * regression of the code still reads NO.
  */
+function limitOfFloor(
+  goal: { max: number; baseline: number; floor: number; aboveFloorMet: boolean },
+  reason: (headroomMs: string) => string
+): Pick<Figure, 'physicalLimit'> {
+  const headroomMs = goal.max * goal.baseline - goal.floor;
+  if (headroomMs >= MIN_HEADROOM_MS || !goal.aboveFloorMet) return {};
+  return { physicalLimit: reason(Math.max(0, headroomMs).toFixed(2)) };
+}
+
+/** The proxy against a direct read (on loopback the emulator answers in about 2 ms: one more exchange is ~1.2×). */
 function proxyVsDirect(latency: ProxyLatency, stat: keyof Latency, max: number, where: string): Figure {
-  const { direct, bareHop } = latency;
-  const headroomMs = max * direct[stat] - bareHop[stat];
+  const { direct, bareHop, proxied } = latency;
   return {
     figure: `read Patient/<id> ${stat}: via proxy vs direct, ${where}`,
-    measured: latency.proxied[stat],
+    measured: proxied[stat],
     baseline: direct[stat],
     unit: 'ms',
     goal: { maxRatio: max },
-    ...(headroomMs < 0.1
-      ? {
-          physicalLimit: `a bare forwarding hop alone is ${(bareHop[stat] / direct[stat]).toFixed(2)}× direct here, leaving ${Math.max(0, headroomMs).toFixed(2)} ms under the goal for the session look-up, checks and the call itself; the proxy is held to that hop (next row) and to direct where its users meet Medplum (25 ms away, rows below)`,
-        }
-      : {}),
+    ...limitOfFloor(
+      {
+        max,
+        baseline: direct[stat],
+        floor: bareHop[stat],
+        aboveFloorMet: proxied[stat] <= PROXY_VS_HOP_GOAL * bareHop[stat],
+      },
+      (headroom) =>
+        `a bare forwarding hop (no session, checks or SDK) alone is ${(bareHop[stat] / direct[stat]).toFixed(2)}× direct in this bench, leaving ${headroom} ms under the goal for any work; the proxy meets its goal over that hop (the "vs a bare hop" rows) and against direct where its users meet Medplum (the 25 ms rows)`
+    ),
   };
 }
 
@@ -111,7 +130,7 @@ if (proxyLocal) {
       measured: proxyLocal.proxied[stat],
       baseline: proxyLocal.bareHop[stat],
       unit: 'ms',
-      goal: { maxRatio: 1.3 },
+      goal: { maxRatio: PROXY_VS_HOP_GOAL },
     });
   }
   figures.push({
@@ -141,21 +160,21 @@ const scaleOut = runBench<{
   twoInstances: { instances: number; tokenRequestsPerTokenLifetime: number };
 }>('proxy on Redis vs memory, two instances', 'apps/proxy', 'bench/scale-out.ts', ['--requests', '1000']);
 if (scaleOut) {
-  // A shared store adds at least one round trip to Redis per request; the same 0.1 ms rule as the proxy's rows.
-  const { memory, redisRoundTripAfterIdle: roundTrip } = scaleOut;
-  const headroomMs = 0.2 * memory.p50 - roundTrip.p50;
+  // A shared store adds at least one round trip to Redis per request: the floor, measured beside the row.
+  const { memory, redis, redisRoundTripAfterIdle: roundTrip } = scaleOut;
+  const floor = memory.p50 + roundTrip.p50;
   figures.push(
     {
       figure: 'proxied read p50: Redis session store vs memory',
-      measured: scaleOut.redis.p50,
+      measured: redis.p50,
       baseline: memory.p50,
       unit: 'ms',
       goal: { maxRatio: 1.2 },
-      ...(headroomMs < 0.1
-        ? {
-            physicalLimit: `one round trip to Redis after ${roundTrip.idleMs} ms idle (as between these reads) is ${roundTrip.p50.toFixed(2)} ms here, leaving ${Math.max(0, headroomMs).toFixed(2)} ms under the goal for the session script and everything else`,
-          }
-        : {}),
+      ...limitOfFloor(
+        { max: 1.2, baseline: memory.p50, floor, aboveFloorMet: redis.p50 <= floor + MIN_HEADROOM_MS },
+        (headroom) =>
+          `one round trip to Redis after ${roundTrip.idleMs} ms idle (as between these reads) is ${roundTrip.p50.toFixed(2)} ms here, leaving ${headroom} ms under the goal for any work, and the Redis store adds no more than that round trip`
+      ),
     },
     {
       figure: `token requests per token lifetime, ${scaleOut.twoInstances.instances} proxy instances`,

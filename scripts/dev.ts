@@ -3,11 +3,10 @@
  *
  *   1. check the configuration once (one message listing every problem) and that every port is free;
  *   2. write the emulator's seed from the auth model (`@org/auth` provisioning) into .data/;
- *   3. start the Medplum emulator (+ Acme SSO) and, beside it, the web app's dev server (it needs no Medplum to start
- *      and is the slowest to get ready); wait until the emulator answers, so nothing else crash-loops meanwhile, bring
+ *   3. start the Medplum emulator (+ Acme SSO) and wait until it answers, so nothing else crash-loops meanwhile, bring
  *      its data up to the auth model (`provision`, as the seed's dev admin), then publish the lab catalogue through the
  *      pipeline's CLI (apps/catalog-pipeline);
- *   4. start the proxy and the device, and wait for each of the three apps;
+ *   4. start the proxy, the device and the web app together and wait for each;
  *   5. print the banner; Ctrl-C stops everything (each child runs in its own process group).
  *
  * Data survives restarts in .data/emulator.json. The seed only adds what that file never held, so step 3's `provision`
@@ -146,7 +145,11 @@ async function waitUntilReady(service: Service, timeoutMs = 90_000): Promise<voi
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  fail(`[${service.name}] did not answer ${service.readyUrl} within ${timeoutMs / 1000} s; see its output above.`);
+  // Stop what was started too: each child runs in its own process group and would outlive this one, holding its port.
+  process.stderr.write(
+    `[${service.name}] did not answer ${service.readyUrl} within ${timeoutMs / 1000} s; see its output above.\n`
+  );
+  stopAll(1);
 }
 
 function stopAll(exitCode: number): void {
@@ -232,10 +235,7 @@ const emulator: Service = {
   cwd: join(root, 'packages/medplum-emulator'),
   readyUrl: `${emulatorUrl}.well-known/openid-configuration`,
 };
-// The web app needs no Medplum to start (the browser talks to Medplum later), so Next's dev server, the slowest to
-// get ready, starts with the emulator; the proxy and the device start once the data is provisioned and the
-// catalogue published (the device reads it).
-const afterProvisioning: Service[] = [
+const apps: Service[] = [
   {
     name: 'proxy',
     command: [node, 'src/server.ts'],
@@ -248,30 +248,29 @@ const afterProvisioning: Service[] = [
     cwd: join(root, 'apps/device'),
     readyUrl: `http://localhost:${config.DEVICE_WEBHOOK_PORT}/healthz`,
   },
+  {
+    name: 'web',
+    // Loopback only, like every app here; `next start --hostname 0.0.0.0` is the production choice to make deliberately.
+    command: [
+      node,
+      join(root, 'apps/web/node_modules/next/dist/bin/next'),
+      'dev',
+      '--port',
+      String(WEB_PORT),
+      '--hostname',
+      '127.0.0.1',
+    ],
+    cwd: join(root, 'apps/web'),
+    readyUrl: `http://localhost:${WEB_PORT}/`,
+  },
 ];
-const web: Service = {
-  name: 'web',
-  // Loopback only, like every app here; `next start --hostname 0.0.0.0` is the production choice to make deliberately.
-  command: [
-    node,
-    join(root, 'apps/web/node_modules/next/dist/bin/next'),
-    'dev',
-    '--port',
-    String(WEB_PORT),
-    '--hostname',
-    '127.0.0.1',
-  ],
-  cwd: join(root, 'apps/web'),
-  readyUrl: `http://localhost:${WEB_PORT}/`,
-};
 
 start(emulator);
-start(web);
 await waitUntilReady(emulator);
 if (!stopping) await provisionLocalEmulator();
 if (!stopping) await publishLabCatalogue();
-for (const app of afterProvisioning) start(app);
-await Promise.all([web, ...afterProvisioning].map((app) => waitUntilReady(app)));
+for (const app of apps) start(app);
+await Promise.all(apps.map((app) => waitUntilReady(app)));
 
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
 const banner = [
