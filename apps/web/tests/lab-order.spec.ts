@@ -38,23 +38,32 @@ test('create a new patient', async ({ page }) => {
   await expect(page.getByTestId('patient-list')).toContainText(`Ada ${family}`);
 });
 
-test('the order button waits for the published catalogue: disabled while it loads, never a click that does nothing', async ({
+test('the order button waits for the published catalogue: disabled while it loads, then it orders', async ({
   page,
 }) => {
   await signInWithPassword(page);
   await expectSignedIn(page);
   // Hold the catalogue read (the ValueSet search) until the button has been seen disabled.
+  const catalogueSearch = /\/fhir\/R4\/ValueSet\?/;
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
-  await page.route(/\/fhir\/R4\/ValueSet\?/, async (route) => {
+  await page.route(catalogueSearch, async (route) => {
     await held;
     await route.continue();
   });
-  await page.getByTestId('patient-list').getByRole('link', { name: 'Maria Garcia' }).click();
   const button = page.getByRole('button', { name: 'Order lab test' });
-  await expect(button).toBeDisabled();
-  release();
+  try {
+    const caught = page.waitForRequest(catalogueSearch);
+    await page.getByTestId('patient-list').getByRole('link', { name: 'Maria Garcia' }).click();
+    await caught; // the read is held now, so what follows is the page before its catalogue arrived
+    await expect(button).toBeVisible();
+    await expect(button).toBeDisabled();
+  } finally {
+    release();
+  }
   await expect(button).toBeEnabled();
+  await button.click();
+  await expect(page.getByText(/^Ordered .+ \(ServiceRequest\/[0-9a-f-]{36}\)$/)).toBeVisible();
 });
