@@ -90,7 +90,7 @@ function limitOfFloor(
 ): Pick<Figure, 'physicalLimit'> {
   const headroomMs = goal.max * goal.baseline - goal.floor;
   if (headroomMs >= MIN_HEADROOM_MS || !goal.aboveFloorMet) return {};
-  return { physicalLimit: reason(Math.max(0, headroomMs).toFixed(2)) };
+  return { physicalLimit: reason(Math.max(0, headroomMs).toFixed(3)) };
 }
 
 /** The proxy against a direct read (on loopback the emulator answers in about 2 ms: one more exchange is ~1.2×). */
