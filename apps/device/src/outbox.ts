@@ -1,17 +1,7 @@
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
-import { describeHolder, tryPidLock } from '@org/auth/device';
+import { describeHolder, takeOverStalePidLock, tryPidLock } from '@org/auth/device';
 import { replaceFileDurably, syncDirectory } from '@org/runtime';
 
 /**
@@ -107,18 +97,13 @@ export class OutboxLockedError extends Error {
 
 function takeLock(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const lock = tryPidLock(path);
-    if (lock.taken) return lock.release;
-    if (lock.holderAlive) {
-      throw new OutboxLockedError(
-        `the outbox in ${dir} is in use by ${describeHolder(lock)} (a running \`device run\`?); stop it first or use another DEVICE_DATA_DIR`
-      );
-    }
-    // A stale lock from a process that is gone (crash): take it over.
-    unlinkSync(path);
-  }
-  throw new OutboxLockedError(`could not lock the outbox in ${dir}`);
+  let lock = tryPidLock(path);
+  // A stale lock from a process that is gone (crash): take it over.
+  if (!lock.taken && !lock.holderAlive) lock = takeOverStalePidLock(path);
+  if (lock.taken) return lock.release;
+  throw new OutboxLockedError(
+    `the outbox in ${dir} is in use by ${describeHolder(lock)} (a running \`device run\`?); stop it first or use another DEVICE_DATA_DIR`
+  );
 }
 
 interface State {

@@ -73,6 +73,33 @@ export function tryPidLock(path: string): PidLockAttempt {
   };
 }
 
+/**
+ * Takes over a lock whose holder died, safely against other processes doing the same at the same moment. Removing the
+ * stale file and creating a new one is two steps: a second process that also saw the dead holder could remove the
+ * first one's new lock, and both would believe they hold it. So the take-over runs under `<path>.break` (itself an
+ * O_EXCL pid lock): the lock is checked again there, and only a still-stale one is removed before the attempt. Whoever
+ * comes second finds the winner's live lock. A `.break` left by a process that died mid-take-over (microseconds of
+ * work) is reported, not broken, for the same reason.
+ */
+export function takeOverStalePidLock(path: string): PidLockAttempt {
+  const breakPath = `${path}.break`;
+  const breaker = tryPidLock(breakPath);
+  if (!breaker.taken) {
+    if (breaker.holderAlive) return { taken: false, holderAlive: true }; // another process is taking it over now
+    throw new Error(
+      `${breakPath} was left by ${describeHolder(breaker)}, which died taking over a stale lock: remove it`
+    );
+  }
+  try {
+    const current = tryPidLock(path);
+    if (current.taken || current.holderAlive) return current;
+    unlinkSync(path);
+    return tryPidLock(path);
+  } finally {
+    breaker.release();
+  }
+}
+
 /** The holder for a message: its pid, or what the file says when it holds none. */
 export function describeHolder(attempt: { holder?: number }): string {
   return attempt.holder === undefined ? 'a process that wrote no pid' : `process ${attempt.holder}`;
