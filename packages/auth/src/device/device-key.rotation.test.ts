@@ -125,12 +125,24 @@ describe('device key rotation: concurrent writers', () => {
     }
   });
 
-  it('a lock left by a process that died is reported, not broken, and nothing changes', async () => {
+  it('a lock left by a process that died is taken over: the rotation goes ahead and the lock is gone after', async () => {
+    const first = await loadOrCreateDeviceKey(dir);
+    const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
+    await writeFile(`${keyFile()}.lock`, `${gone}\n`);
+    const { previousKid } = await rotateDeviceKey(dir);
+    expect(previousKid).toBe(first.kid);
+    await expect(stat(`${keyFile()}.lock`)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a take-over left half-done by a process that died is one refusal naming the file, and nothing changes', async () => {
     await loadOrCreateDeviceKey(dir);
     const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
     await writeFile(`${keyFile()}.lock`, `${gone}\n`);
+    await writeFile(`${keyFile()}.lock.break`, `${gone}\n`);
     const before = await fileText();
-    await expect(rotateDeviceKey(dir)).rejects.toThrow(`was left by process ${gone}, which is gone: remove it`);
+    const refusal = rotateDeviceKey(dir);
+    await expect(refusal).rejects.toBeInstanceOf(DeviceKeyError);
+    await expect(refusal).rejects.toThrow(`${keyFile()}.lock.break was left by process ${gone}, which died`);
     expect(await fileText()).toBe(before);
   });
 });

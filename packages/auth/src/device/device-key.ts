@@ -3,7 +3,7 @@ import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { ClientAssertionAlgorithm, ClientAssertionKey } from '../server/client-assertion.ts';
-import { describeHolder, tryPidLock } from './pid-lock.ts';
+import { describeHolder, type PidLockAttempt, takeOverStalePidLock, tryPidLock } from './pid-lock.ts';
 
 export const DEVICE_KEY_FILE = 'device-key.json';
 
@@ -154,22 +154,20 @@ const LOCK_WAIT_MS = 10_000;
 /**
  * One key change at a time: read, change and replace the file while holding `<file>.lock` (see pid-lock.ts).
  * A rename alone is atomic for readers but would let two concurrent rotations each replace the other's result, and
- * the loser's new key would vanish. A lock left by a process that died is reported, not broken: two processes
- * breaking the same stale lock at once could both believe they hold it, and a key change takes milliseconds, so
- * a leftover lock is rare enough to hand to the operator.
+ * the loser's new key would vanish. A lock left by a process that died is taken over (safely when several operators
+ * do so at once), so an interrupted rotation needs no clean-up by hand.
  */
 async function withKeyFileLock<T>(file: string, change: () => Promise<T>): Promise<T> {
   const path = `${file}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
   let lock = tryPidLock(path);
   while (!lock.taken) {
-    const gone = !lock.holderAlive;
-    if (gone || Date.now() > deadline) {
-      throw new DeviceKeyError(
-        gone
-          ? `${path} was left by ${describeHolder(lock)}, which is gone: remove it if no key change is running`
-          : `another key change holds ${path} (${describeHolder(lock)}); try again when it is done`
-      );
+    if (Date.now() > deadline) {
+      throw new DeviceKeyError(`another key change holds ${path} (${describeHolder(lock)}); try again when it is done`);
+    }
+    if (!lock.holderAlive) {
+      lock = takeOverStale(path);
+      continue;
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
     lock = tryPidLock(path);
@@ -178,6 +176,15 @@ async function withKeyFileLock<T>(file: string, change: () => Promise<T>): Promi
     return await change();
   } finally {
     lock.release();
+  }
+}
+
+/** takeOverStalePidLock, its one refusal (a take-over left half-done) as a one-line DeviceKeyError. */
+function takeOverStale(path: string): PidLockAttempt {
+  try {
+    return takeOverStalePidLock(path);
+  } catch (error) {
+    throw new DeviceKeyError((error as Error).message);
   }
 }
 
