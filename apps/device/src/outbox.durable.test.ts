@@ -101,5 +101,12 @@ describe('outbox', () => {
     const aMinuteAgo = new Date(Date.now() - 60_000);
     utimesSync(join(dir, 'outbox.lock'), aMinuteAgo, aMinuteAgo);
     openOutbox(dir).close();
+    // A take-over left half-done by a process that died: one refusal naming the file to remove.
+    writeFileSync(join(dir, 'outbox.lock'), '999999999');
+    writeFileSync(join(dir, 'outbox.lock.break'), '999999999');
+    expect(() => openOutbox(dir)).toThrow(OutboxLockedError);
+    expect(() => openOutbox(dir)).toThrow(
+      `${join(dir, 'outbox.lock.break')} was left by process 999999999, which died`
+    );
   });
 });

@@ -99,7 +99,13 @@ function takeLock(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   let lock = tryPidLock(path);
   // A stale lock from a process that is gone (crash): take it over.
-  if (!lock.taken && !lock.holderAlive) lock = takeOverStalePidLock(path);
+  if (!lock.taken && !lock.holderAlive) {
+    try {
+      lock = takeOverStalePidLock(path);
+    } catch (error) {
+      throw new OutboxLockedError((error as Error).message); // a take-over left half-done: one line, the file to remove
+    }
+  }
   if (lock.taken) return lock.release;
   throw new OutboxLockedError(
     `the outbox in ${dir} is in use by ${describeHolder(lock)} (a running \`device run\`?); stop it first or use another DEVICE_DATA_DIR`
