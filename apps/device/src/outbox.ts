@@ -98,6 +98,10 @@ export class OutboxLockedError extends Error {
 function takeLock(dir: string): () => void {
   const path = join(dir, LOCK_FILE);
   let lock = tryPidLock(path);
+  // No pid while it looks alive: released a moment ago, or another process is taking a stale lock over; ask again.
+  for (let retry = 0; !lock.taken && lock.holderAlive && lock.holder === undefined && retry < 3; retry++) {
+    lock = tryPidLock(path);
+  }
   // A stale lock from a process that is gone (crash): take it over.
   if (!lock.taken && !lock.holderAlive) {
     try {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -25,24 +25,22 @@ describe('tryPidLock', () => {
     expect(tryPidLock(path).taken).toBe(true);
   });
 
-  it('tells a holder that died from a live one, and a lock still being written from one a crash left empty', async () => {
+  it('tells a holder that died from a live one: no such process, no pid at all, or our own pid from before', async () => {
     const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
     await writeFile(path, `${gone}\n`);
     expect(tryPidLock(path)).toEqual({ taken: false, holder: gone, holderAlive: false });
-    // Empty: being written a moment ago, or left by a crash between creating the file and writing the pid.
-    await writeFile(path, '');
-    expect(tryPidLock(path)).toEqual({ taken: false, holderAlive: true });
-    const aMinuteAgo = new Date(Date.now() - 60_000);
-    await utimes(path, aMinuteAgo, aMinuteAgo);
-    expect(tryPidLock(path)).toEqual({ taken: false, holderAlive: false });
-    // 0 and -1 are no pids (kill would answer for a whole process group).
-    for (const notAPid of ['0\n', '-1\n']) {
+    // A lock appears with its pid or not at all, so one without (a file system's writes lost) is stale at once.
+    for (const notAPid of ['', '0\n', '-1\n']) {
       await writeFile(path, notAPid);
-      await utimes(path, aMinuteAgo, aMinuteAgo);
       expect(tryPidLock(path)).toEqual({ taken: false, holderAlive: false });
     }
-    expect(describeHolder({})).toBe('a process that wrote no pid');
+    // Our pid in a lock this process does not hold: a process before a restart had it (a container's PID 1).
+    await writeFile(path, `${process.pid}\n`);
+    expect(tryPidLock(path)).toEqual({ taken: false, holder: process.pid, holderAlive: false });
+    expect(describeHolder({})).toBe('another process');
     expect(describeHolder({ holder: gone })).toBe(`process ${gone}`);
+    // No temporary file is left beside it.
+    expect((await readdir(join(path, '..'))).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('release leaves alone a lock that someone else took over meanwhile, and a second release does nothing', async () => {
@@ -69,7 +67,7 @@ describe('tryPidLock', () => {
     if (mine.taken) mine.release();
     // Another process is taking it over right now: not ours to touch.
     await writeFile(path, `${gone}\n`);
-    await writeFile(`${path}.break`, `${process.pid}\n`);
+    await writeFile(`${path}.break`, `${process.ppid}\n`); // a live process that is not this one
     expect(takeOverStalePidLock(path)).toEqual({ taken: false, holderAlive: true });
     // …and one that died doing so is reported with the file to remove.
     await writeFile(`${path}.break`, `${gone}\n`);
@@ -94,25 +92,23 @@ describe('a stale lock taken over by several processes at the same moment', () =
       console.log(lock.taken ? 'won' : 'lost');
       process.stdin.on('end', () => lock.taken && lock.release()).resume();`;
     const at = String(Date.now() + 2000);
-    const racers = Array.from({ length: 6 }, () =>
-      spawn(process.execPath, ['--input-type=module', '-e', child, at], { stdio: ['pipe', 'pipe', 'inherit'] })
-    );
+    const racers = Array.from({ length: 6 }, () => {
+      const racer = spawn(process.execPath, ['--input-type=module', '-e', child, at], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      return Object.assign(racer, { exited: new Promise((resolve) => racer.once('exit', resolve)) });
+    });
     const outcomes = await Promise.all(
       racers.map(
         (racer) =>
           new Promise<string>((resolve) => {
             racer.stdout.once('data', (chunk: Buffer) => resolve(String(chunk).trim()));
-            racer.once('exit', (code) => resolve(`exited with ${code} before answering`));
+            racer.exited.then((code) => resolve(`exited with ${code} before answering`));
           })
       )
     );
-    await Promise.all(
-      racers.map((racer) => {
-        const exited = new Promise((resolve) => racer.once('exit', resolve));
-        racer.stdin.end();
-        return exited;
-      })
-    );
+    for (const racer of racers) racer.stdin.end();
+    await Promise.all(racers.map((racer) => racer.exited));
     expect(outcomes.sort()).toEqual(['lost', 'lost', 'lost', 'lost', 'lost', 'won']);
     await expect(stat(path)).rejects.toMatchObject({ code: 'ENOENT' });
   });
