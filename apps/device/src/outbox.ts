@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
-import { describeHolder, takeOverStalePidLock, tryPidLock } from '@org/auth/device';
+import { describeHolder, type PidLockAttempt, takePidLock } from '@org/auth/device';
 import { replaceFileDurably, syncDirectory } from '@org/runtime';
 
 /**
@@ -96,19 +96,12 @@ export class OutboxLockedError extends Error {
 }
 
 function takeLock(dir: string): () => void {
-  const path = join(dir, LOCK_FILE);
-  let lock = tryPidLock(path);
-  // No pid while it looks alive: released a moment ago, or another process is taking a stale lock over; ask again.
-  for (let retry = 0; !lock.taken && lock.holderAlive && lock.holder === undefined && retry < 3; retry++) {
-    lock = tryPidLock(path);
-  }
-  // A stale lock from a process that is gone (crash): take it over.
-  if (!lock.taken && !lock.holderAlive) {
-    try {
-      lock = takeOverStalePidLock(path);
-    } catch (error) {
-      throw new OutboxLockedError((error as Error).message); // a take-over left half-done: one line, the file to remove
-    }
+  let lock: PidLockAttempt;
+  try {
+    // A stale lock from a process that is gone (crash) is taken over.
+    lock = takePidLock(join(dir, LOCK_FILE));
+  } catch (error) {
+    throw new OutboxLockedError((error as Error).message); // a take-over left half-done: one line, the file to remove
   }
   if (lock.taken) return lock.release;
   throw new OutboxLockedError(

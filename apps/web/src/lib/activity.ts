@@ -46,7 +46,6 @@ export async function loadActivity(medplum: MedplumClient, patient: Patient): Pr
   return [...versions, ...deliveries].sort((a, b) => b.at.localeCompare(a.at));
 }
 
-/** One item per version (deleted versions, answered as 410 without a resource, are left out). */
 /**
  * The `_history` of each resource, in one batch request: a patient with many orders has dozens of story resources,
  * and one request each would queue in the browser six at a time. Each entry is read and access-checked on its own,
@@ -71,6 +70,7 @@ async function readHistories(medplum: MedplumClient, resources: Resource[]): Pro
   });
 }
 
+/** One item per version (deleted versions, answered as 410 without a resource, are left out). */
 export function versionItems(history: Bundle): ActivityItem[] {
   const resources = (history.entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource] : []));
   // History is newest first; number the versions from the oldest, as a reader counts them.

@@ -3,7 +3,7 @@ import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { ClientAssertionAlgorithm, ClientAssertionKey } from '../server/client-assertion.ts';
-import { describeHolder, type PidLockAttempt, takeOverStalePidLock, tryPidLock } from './pid-lock.ts';
+import { describeHolder, type PidLockAttempt, takePidLock } from './pid-lock.ts';
 
 export const DEVICE_KEY_FILE = 'device-key.json';
 
@@ -160,17 +160,13 @@ const LOCK_WAIT_MS = 10_000;
 async function withKeyFileLock<T>(file: string, change: () => Promise<T>): Promise<T> {
   const path = `${file}.lock`;
   const deadline = Date.now() + LOCK_WAIT_MS;
-  let lock = tryPidLock(path);
+  let lock = takeKeyFileLock(path);
   while (!lock.taken) {
     if (Date.now() > deadline) {
       throw new DeviceKeyError(`another key change holds ${path} (${describeHolder(lock)}); try again when it is done`);
     }
-    if (!lock.holderAlive) {
-      lock = takeOverStale(path);
-      continue;
-    }
     await new Promise((resolve) => setTimeout(resolve, 25));
-    lock = tryPidLock(path);
+    lock = takeKeyFileLock(path);
   }
   try {
     return await change();
@@ -179,10 +175,10 @@ async function withKeyFileLock<T>(file: string, change: () => Promise<T>): Promi
   }
 }
 
-/** takeOverStalePidLock, its one refusal (a take-over left half-done) as a one-line DeviceKeyError. */
-function takeOverStale(path: string): PidLockAttempt {
+/** takePidLock, its one refusal (a take-over left half-done) as a one-line DeviceKeyError. */
+function takeKeyFileLock(path: string): PidLockAttempt {
   try {
-    return takeOverStalePidLock(path);
+    return takePidLock(path);
   } catch (error) {
     throw new DeviceKeyError((error as Error).message);
   }

@@ -77,18 +77,17 @@ describe('tryPidLock', () => {
 });
 
 describe('a stale lock taken over by several processes at the same moment', () => {
-  it('has exactly one winner (each process: try, and take over when the holder is dead)', async () => {
+  it('has exactly one winner (each process: takePidLock, which takes over when the holder is dead)', async () => {
     const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
     await writeFile(path, `${gone}\n`);
     const module = join(import.meta.dirname, 'pid-lock.ts');
     // Each child spins until the same instant, then races; a winner holds the lock until every child has answered
     // (its stdin closes), so a child that starts late on a busy machine still meets a live lock.
     const child = `
-      const { tryPidLock, takeOverStalePidLock } = await import(${JSON.stringify(module)});
+      const { takePidLock } = await import(${JSON.stringify(module)});
       const at = Number(process.argv[1]);
       while (Date.now() < at) {}
-      let lock = tryPidLock(${JSON.stringify(path)});
-      if (!lock.taken && !lock.holderAlive) lock = takeOverStalePidLock(${JSON.stringify(path)});
+      const lock = takePidLock(${JSON.stringify(path)});
       console.log(lock.taken ? 'won' : 'lost');
       process.stdin.on('end', () => lock.taken && lock.release()).resume();`;
     const at = String(Date.now() + 2000);

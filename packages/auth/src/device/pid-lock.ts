@@ -31,14 +31,13 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** Who holds the lock at `path`, as far as its file tells. */
-function heldBy(path: string): PidLockAttempt & { taken: false } {
+/** Who holds the lock at `path`, as far as its file tells; undefined when it is gone (released a moment ago). */
+function heldBy(path: string): (PidLockAttempt & { taken: false }) | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    // Released between the attempt and this read: a live writer was there; the caller may try again.
-    return { taken: false, holderAlive: true };
+    return undefined;
   }
   const holder = Number.parseInt(text, 10);
   // 0 and negative numbers are no pid (kill(0) and kill(-1) would answer for a whole group).
@@ -54,10 +53,17 @@ export function tryPidLock(path: string): PidLockAttempt {
   const temporary = `${path}.${mine}.${randomUUID()}.tmp`;
   writeFileSync(temporary, `${mine}\n`, { mode: 0o600 });
   try {
-    linkSync(temporary, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return heldBy(path);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        linkSync(temporary, path);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const held = heldBy(path);
+        // Gone between the link and the read: released a moment ago, so once more; then report it as held.
+        if (held || attempt === 2) return held ?? { taken: false, holderAlive: true };
+      }
+    }
   } finally {
     unlinkSync(temporary);
   }
@@ -77,6 +83,12 @@ export function tryPidLock(path: string): PidLockAttempt {
       }
     },
   };
+}
+
+/** Takes the lock at `path`, taking it over when its holder died (`takeOverStalePidLock`). Never waits. */
+export function takePidLock(path: string): PidLockAttempt {
+  const lock = tryPidLock(path);
+  return lock.taken || lock.holderAlive ? lock : takeOverStalePidLock(path);
 }
 
 /**
