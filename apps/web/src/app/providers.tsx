@@ -4,7 +4,7 @@ import { createTheme, MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
 import { MedplumProvider } from '@medplum/react';
 import { useRouter } from 'next/navigation';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect } from 'react';
 import { getAuth } from '../lib/medplum.ts';
 
 const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md' });
@@ -12,6 +12,16 @@ const theme = createTheme({ primaryColor: 'indigo', defaultRadius: 'md' });
 export function Providers({ children }: { children: ReactNode }) {
   const router = useRouter();
   const { medplum } = getAuth();
+  // MedplumProvider reads the profile at its first render and then listens for the client's events, from its own
+  // effect. On a full page load the stored login's profile (auth/me) can arrive in between: the event is missed and
+  // every page stays "loading" with no profile. Once the listener is attached (a child's effects run first), say
+  // "change" when the profile has settled, so the provider reads it again.
+  useEffect(() => {
+    medplum
+      .getProfileAsync()
+      .catch(() => undefined)
+      .finally(() => medplum.dispatchEvent({ type: 'change' }));
+  }, [medplum]);
   return (
     <MantineProvider theme={theme} defaultColorScheme="light">
       <Notifications position="top-right" />
