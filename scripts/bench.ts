@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Figure, formatTable } from './bench/figures.ts';
+import { type Figure, formatTable, limitOfFloor } from './bench/figures.ts';
 
 const root = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'org-bench-'));
@@ -76,24 +76,8 @@ const PROXY_VS_DIRECT_GOALS = [
 const PROXY_VS_HOP_GOAL = 1.3;
 /** The issue's goal for a proxied read with the Redis session store against the memory one. */
 const REDIS_VS_MEMORY_GOAL = 1.2;
-
-/** Less than this under a goal is no room for any work per request. */
-const MIN_HEADROOM_MS = 0.1;
-
-/**
- * The measured reason a ratio goal over `baseline` is out of reach in this bench's set-up: a floor measured in the same
- * run (a bare forwarding hop; one round trip to Redis) that any implementation pays leaves under 0.1 ms of the goal.
- * Given only when what the figure adds above that floor is itself within its allowance (`aboveFloorMet`), so a
- * regression of the code still reads NO.
- */
-function limitOfFloor(
-  goal: { max: number; baseline: number; floor: number; aboveFloorMet: boolean },
-  reason: (headroomMs: string) => string
-): Pick<Figure, 'physicalLimit'> {
-  const headroomMs = goal.max * goal.baseline - goal.floor;
-  if (headroomMs >= MIN_HEADROOM_MS || !goal.aboveFloorMet) return {};
-  return { physicalLimit: reason(Math.max(0, headroomMs).toFixed(3)) };
-}
+/** Ours for the Redis store's own work (one script reading the session and counting three budgets) over its floor. */
+const REDIS_VS_FLOOR_GOAL = 1.1;
 
 /** The proxy against a direct read (on loopback the emulator answers in about 2 ms: one more exchange is ~1.2×). */
 function proxyVsDirect(latency: ProxyLatency, stat: keyof Latency, max: number, where: string): Figure {
@@ -158,13 +142,13 @@ if (proxyRemote) {
 const scaleOut = runBench<{
   memory: Latency;
   redis: Latency;
-  redisRoundTripAfterIdle: { idleMs: number; p50: number };
+  memoryPlusRoundTrip: Latency;
   twoInstances: { instances: number; tokenRequestsPerTokenLifetime: number };
 }>('proxy on Redis vs memory, two instances', 'apps/proxy', 'bench/scale-out.ts', ['--requests', '1000']);
 if (scaleOut) {
-  // A shared store adds at least one round trip to Redis per request: the floor, measured beside the row.
-  const { memory, redis, redisRoundTripAfterIdle: roundTrip } = scaleOut;
-  const floor = memory.p50 + roundTrip.p50;
+  // A shared store adds at least one round trip to Redis per request: the floor, measured in place beside the row
+  // (the memory store plus a PING per request).
+  const { memory, redis, memoryPlusRoundTrip: floor } = scaleOut;
   figures.push(
     {
       figure: 'proxied read p50: Redis session store vs memory',
@@ -173,10 +157,22 @@ if (scaleOut) {
       unit: 'ms',
       goal: { maxRatio: REDIS_VS_MEMORY_GOAL },
       ...limitOfFloor(
-        { max: REDIS_VS_MEMORY_GOAL, baseline: memory.p50, floor, aboveFloorMet: redis.p50 <= floor + MIN_HEADROOM_MS },
+        {
+          max: REDIS_VS_MEMORY_GOAL,
+          baseline: memory.p50,
+          floor: floor.p50,
+          aboveFloorMet: redis.p50 <= REDIS_VS_FLOOR_GOAL * floor.p50,
+        },
         (headroom) =>
-          `one round trip to Redis after ${roundTrip.idleMs} ms idle (as between these reads) is ${roundTrip.p50.toFixed(2)} ms here, leaving ${headroom} ms under the goal for any work, and the Redis store adds no more than that round trip`
+          `the memory store plus one round trip to Redis (a PING, no work) is alone ${(floor.p50 / memory.p50).toFixed(2)}× memory in this bench, leaving ${headroom} ms under the goal for any work; the Redis store meets its goal over that round trip (the next row)`
       ),
+    },
+    {
+      figure: "proxied read p50: Redis session store vs memory + one Redis round trip (the store's own work)",
+      measured: redis.p50,
+      baseline: floor.p50,
+      unit: 'ms',
+      goal: { maxRatio: REDIS_VS_FLOOR_GOAL },
     },
     {
       figure: `token requests per token lifetime, ${scaleOut.twoInstances.instances} proxy instances`,

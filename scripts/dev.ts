@@ -6,7 +6,9 @@
  *   3. start the Medplum emulator (+ Acme SSO) and wait until it answers, so nothing else crash-loops meanwhile, bring
  *      its data up to the auth model (`provision`, as the seed's dev admin), then publish the lab catalogue through the
  *      pipeline's CLI (apps/catalog-pipeline);
- *   4. start the proxy, the device and the web app together and wait for each;
+ *   4. start the web app and the proxy as soon as provisioning is done (Next's first page compile is the longest step,
+ *      and it needs only the client ids provisioning may write), the device once the catalogue it reads at start is
+ *      published; wait for each;
  *   5. print the banner; Ctrl-C stops everything (each child runs in its own process group).
  *
  * Data survives restarts in .data/emulator.json. The seed only adds what that file never held, so step 3's `provision`
@@ -99,6 +101,8 @@ interface Service {
   /** Answers 2xx/3xx/4xx once the service listens. */
   readyUrl: string;
   env?: Record<string, string>;
+  /** Reads the lab catalogue at start, so starts only once `publishLabCatalogue` is done. */
+  readsCatalogue?: boolean;
 }
 
 const children: ChildProcess[] = [];
@@ -138,7 +142,10 @@ async function waitUntilReady(service: Service, timeoutMs = 90_000): Promise<voi
   while (Date.now() < deadline) {
     if (stopping) return;
     try {
-      const response = await fetch(service.readyUrl, { redirect: 'manual', signal: AbortSignal.timeout(5_000) });
+      // Held up to the deadline, not cut short: Next's dev server compiles the page on its first request (5–10 s on two
+      // cores), and a request given up midway only makes the next one wait for the same work again.
+      const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+      const response = await fetch(service.readyUrl, { redirect: 'manual', signal });
       if (response.status < 500) return;
     } catch {
       // not listening yet
@@ -247,6 +254,7 @@ const apps: Service[] = [
     command: [node, 'src/cli.ts', 'run'],
     cwd: join(root, 'apps/device'),
     readyUrl: `http://localhost:${config.DEVICE_WEBHOOK_PORT}/healthz`,
+    readsCatalogue: true,
   },
   {
     name: 'web',
@@ -268,8 +276,9 @@ const apps: Service[] = [
 start(emulator);
 await waitUntilReady(emulator);
 if (!stopping) await provisionLocalEmulator();
+for (const app of apps) if (!app.readsCatalogue) start(app);
 if (!stopping) await publishLabCatalogue();
-for (const app of apps) start(app);
+for (const app of apps) if (app.readsCatalogue) start(app);
 await Promise.all(apps.map((app) => waitUntilReady(app)));
 
 const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);

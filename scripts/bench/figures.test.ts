@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Figure, formatTable, goalText, isMet, toJson } from './figures.ts';
+import { type Figure, formatTable, goalText, isMet, limitOfFloor, toJson } from './figures.ts';
 
 const ratioFigure: Figure = {
   figure: 'read p50: via proxy vs direct',
@@ -58,5 +58,21 @@ describe('bench figures', () => {
     expect(rows[0]).toContain('| no: physical limit (see below) |');
     expect(rows[1]).toMatch(/\| NO +\|$/);
     expect(table).toContain('- read p50: via proxy vs direct: a bare hop is already 1.40× direct.');
+  });
+
+  it('gives a physical reason only when the floor leaves under 0.1 ms and the figure meets its goal over the floor', () => {
+    const reason = (headroom: string) => `${headroom} ms left`;
+    // Goal 1.2× of 2 ms = 2.4 ms; a floor of 2.35 ms leaves 0.05 ms.
+    expect(limitOfFloor({ max: 1.2, baseline: 2, floor: 2.35, aboveFloorMet: true }, reason)).toEqual({
+      physicalLimit: '0.050 ms left',
+    });
+    // A floor above the goal leaves nothing, not a negative headroom.
+    expect(limitOfFloor({ max: 1.2, baseline: 2, floor: 2.6, aboveFloorMet: true }, reason)).toEqual({
+      physicalLimit: '0.000 ms left',
+    });
+    // Room enough under the goal: a miss is the code's, no reason.
+    expect(limitOfFloor({ max: 1.2, baseline: 2, floor: 2.3, aboveFloorMet: true }, reason)).toEqual({});
+    // The floor leaves no room, but the figure is slow over the floor too: still the code's.
+    expect(limitOfFloor({ max: 1.2, baseline: 2, floor: 2.35, aboveFloorMet: false }, reason)).toEqual({});
   });
 });

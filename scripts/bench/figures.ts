@@ -33,6 +33,24 @@ export interface FigureJson {
   met: boolean;
 }
 
+/** Less than this under a goal is no room for any work per request. */
+export const MIN_HEADROOM_MS = 0.1;
+
+/**
+ * The measured reason a ratio goal over `baseline` is out of reach in this bench's set-up: a floor measured in the same
+ * run (a bare forwarding hop; one round trip to Redis) that any implementation pays leaves under 0.1 ms of the goal.
+ * Given only when what the figure adds above that floor is itself within its allowance (`aboveFloorMet`), so a
+ * regression of the code still reads NO.
+ */
+export function limitOfFloor(
+  goal: { max: number; baseline: number; floor: number; aboveFloorMet: boolean },
+  reason: (headroomMs: string) => string
+): Pick<Figure, 'physicalLimit'> {
+  const headroomMs = goal.max * goal.baseline - goal.floor;
+  if (headroomMs >= MIN_HEADROOM_MS || !goal.aboveFloorMet) return {};
+  return { physicalLimit: reason(Math.max(0, headroomMs).toFixed(3)) };
+}
+
 export function ratioOf(figure: Figure): number | null {
   return figure.baseline ? figure.measured / figure.baseline : null;
 }

@@ -12,12 +12,13 @@
  * - `user-sessions:<sha256(username)>` → sorted set of that user's session hashes by creation (the per-user cap).
  * - `rate:<family>:<sha256(key)>` → a fixed-window counter (INCR + PEXPIRE in one Lua script, so concurrent hits from
  *   every instance are counted exactly once and the window starts with the first hit). A request with a session reads
- *   the session and counts its three budgets in one script: one round trip.
+ *   the session, checks it is live (deleting it if not), restarts its idle clock and counts its three budgets in one
+ *   script: one round trip, atomic, whatever the outcome.
  *
  * Failure: commands are not queued while Redis is away (`enableOfflineQueue: false`) and time out after 2 s, so a
  * request fails fast with StoreUnavailableError (503) instead of hanging; the client reconnects by itself.
  */
-import { createHash } from 'node:crypto';
+import { hash as digest } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import { type RateLimiter, secondsToWait } from '../security/rate-limit.ts';
@@ -27,7 +28,6 @@ import {
   type Session,
   type SessionLifetimes,
   type SessionStore,
-  sessionExpired,
 } from '../session/store.ts';
 import type { MedplumIdentity } from '../users/store.ts';
 import { type ProxyStore, StoreUnavailableError } from './store.ts';
@@ -51,23 +51,49 @@ const HIT_SCRIPT = `${HIT_FUNCTION}
 return hit(KEYS[1], ARGV[1])`;
 
 /**
- * A request with a session cookie, in one round trip: the session (KEYS[1]) and, when it is live (ARGV[3] = now,
- * ARGV[4] = idle, ARGV[5] = absolute lifetime, as `sessionExpired`), one hit on its per-session (KEYS[2]), per-user and
- * per-address (KEYS[3]) counters; an expired one comes back alone, uncounted, to be deleted. The per-user key is only
- * known from the session (ARGV[2] .. its userHash), so the script builds it: fine on one Redis, not on Redis Cluster
- * (ADR 0008).
+ * The session at KEYS[1] if it is live, its idle clock restarted; else nothing. Live or not is decided here, in Redis,
+ * as `sessionExpired` decides it (ARGV[1] = now, ARGV[2] = idle, ARGV[3] = absolute lifetime); an expired session is
+ * deleted with its entry in the user's set (ARGV[5] .. its userHash, member ARGV[6]). lastSeenAt is written back at
+ * most every ARGV[4] ms, in place (KEEPTTL), so a touch racing a sign-out on another instance cannot revive it: the
+ * whole read is one atomic step and one round trip, however it ends.
+ */
+const LIVE_FUNCTION = `
+local function live(key, now, idle, absolute, touchEvery, userSessionsPrefix, hash)
+  local stored = redis.call('GET', key)
+  if not stored then return nil end
+  local session = cjson.decode(stored)
+  if now - session.lastSeenAt >= idle or now - session.createdAt >= absolute then
+    redis.call('DEL', key)
+    redis.call('ZREM', userSessionsPrefix .. session.userHash, hash)
+    return nil
+  end
+  if now - session.lastSeenAt >= touchEvery then
+    session.lastSeenAt = now
+    stored = cjson.encode(session)
+    redis.call('SET', key, stored, 'KEEPTTL')
+  end
+  return stored, session
+end`;
+
+/** The live session (KEYS[1]; ARGV as `live`), or false. */
+const TOUCH_SCRIPT = `${LIVE_FUNCTION}
+return live(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], ARGV[6])
+  or false`;
+
+/**
+ * A request with a session cookie, in one round trip: the live session (KEYS[1]; ARGV[1..6] as `live`) and one hit on
+ * its per-session (KEYS[2]), per-user and per-address (KEYS[3]) counters (window ARGV[7]); an unknown or expired
+ * session is false, and nothing is counted. The per-user keys are only known from the session (ARGV[5] and ARGV[8],
+ * each .. its userHash), so the script builds them: fine on one Redis, not on Redis Cluster (ADR 0008).
  */
 const OPEN_SCRIPT = `${HIT_FUNCTION}
-local stored = redis.call('GET', KEYS[1])
+${LIVE_FUNCTION}
+local stored, session = live(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]),
+  ARGV[5], ARGV[6])
 if not stored then return false end
-local session = cjson.decode(stored)
-local now = tonumber(ARGV[3])
-if now - session.lastSeenAt >= tonumber(ARGV[4]) or now - session.createdAt >= tonumber(ARGV[5]) then
-  return {stored}
-end
-local perSession = hit(KEYS[2], ARGV[1])
-local perUser = hit(ARGV[2] .. session.userHash, ARGV[1])
-local perAddress = hit(KEYS[3], ARGV[1])
+local perSession = hit(KEYS[2], ARGV[7])
+local perUser = hit(ARGV[8] .. session.userHash, ARGV[7])
+local perAddress = hit(KEYS[3], ARGV[7])
 return {stored, perSession[1], perSession[2], perUser[1], perUser[2], perAddress[1], perAddress[2]}`;
 
 /** lastSeenAt is written back at most this often: idle timeouts are minutes, and a read is cheaper than a write. */
@@ -75,20 +101,19 @@ const TOUCH_WRITE_INTERVAL_MS = 1000;
 
 /** A session as Redis holds it: no id (the key is its hash), plus the user name's hash for the per-user counter. */
 type StoredSession = Omit<Session, 'id'> & { userHash: string };
-/** The stored session and count / ms left of its three counters; the session alone when it has expired. */
-type OpenReply = [string, number, number, number, number, number, number] | [string] | null;
+/** What `live` needs besides the key: now, idle and absolute lifetimes, touch interval, user-sessions prefix, hash. */
+type LiveArgs = [number, number, number, number, string, string];
+/** The stored session and count / ms left of its three counters. */
+type OpenReply = [string, number, number, number, number, number, number];
 type Commands = {
   proxyHit(key: string, windowMs: number): Promise<[number, number]>;
+  proxyTouch(session: string, ...live: LiveArgs): Promise<string | null>;
   proxyOpen(
     session: string,
     perSession: string,
     perAddress: string,
-    windowMs: number,
-    userPrefix: string,
-    now: number,
-    idleMs: number,
-    absoluteMs: number
-  ): Promise<OpenReply>;
+    ...args: [...LiveArgs, windowMs: number, userCounterPrefix: string]
+  ): Promise<OpenReply | null>;
 };
 
 export interface RedisStoreOptions {
@@ -111,6 +136,7 @@ export async function connectRedisStore(url: string, options: RedisStoreOptions 
     retryStrategy: (attempt) => Math.min(100 * attempt, 1000),
   });
   redis.defineCommand('proxyHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+  redis.defineCommand('proxyTouch', { numberOfKeys: 1, lua: TOUCH_SCRIPT });
   redis.defineCommand('proxyOpen', { numberOfKeys: 3, lua: OPEN_SCRIPT });
   const commands = redis as Redis & Commands;
   // The socket's own error (ECONNREFUSED, ENOTFOUND…) says more than the "Connection is closed." connect() rejects with.
@@ -155,13 +181,20 @@ interface SessionSettings {
 
 function redisSessionStore(redis: Redis & Commands, keyPrefix: string, settings: SessionSettings): SessionStore {
   const { lifetimes, budgets, now } = settings;
-  const live = liveSession(redis, settings);
+  const liveArgs = (hash: string): LiveArgs => [
+    now(),
+    lifetimes.idleMs,
+    lifetimes.absoluteMs,
+    TOUCH_WRITE_INTERVAL_MS,
+    `${keyPrefix}${keys.userSessions('')}`,
+    hash,
+  ];
   return {
     create: (username, medplum) => createSession(redis, settings, username, medplum),
     async touch(id) {
       const hash = sha256(id);
-      const raw = await guarded(redis.get(keys.session(hash)));
-      return raw === null ? undefined : live(id, hash, raw);
+      const stored = await guarded(redis.proxyTouch(keys.session(hash), ...liveArgs(hash)));
+      return stored === null ? undefined : sessionFrom(id, stored);
     },
     async open(id, address) {
       const hash = sha256(id);
@@ -170,26 +203,29 @@ function redisSessionStore(redis: Redis & Commands, keyPrefix: string, settings:
           keys.session(hash),
           keys.counter('session', hash),
           keys.counter('address', sha256(address)),
+          ...liveArgs(hash),
           budgets.windowMs,
-          `${keyPrefix}${keys.counter('user', '')}`,
-          now(),
-          lifetimes.idleMs,
-          lifetimes.absoluteMs
+          `${keyPrefix}${keys.counter('user', '')}`
         )
       );
       if (!reply) return undefined;
-      const session = await live(id, hash, reply[0]);
-      if (!session || reply.length === 1) return undefined;
-      const [, sessionCount, sessionLeft, userCount, userLeft, addressCount, addressLeft] = reply;
+      const [stored, sessionCount, sessionLeft, userCount, userLeft, addressCount, addressLeft] = reply;
       const wait = Math.max(
         secondsToWait(sessionCount, budgets.perSession, sessionLeft),
         secondsToWait(userCount, budgets.perUser, userLeft),
         secondsToWait(addressCount, budgets.perAddress, addressLeft)
       );
-      return { session, wait };
+      return { session: sessionFrom(id, stored), wait };
     },
     delete: (session) => removeSession(redis, sha256(session.id), session.username),
   };
+}
+
+/** A live session as the scripts return it (the stored JSON), with its raw id back in place of the user name's hash. */
+function sessionFrom(id: string, stored: string): Session {
+  // Field by field, not a rest spread: this runs on every request, and a spread of the parsed object costs more.
+  const { username, medplum, createdAt, lastSeenAt } = JSON.parse(stored) as StoredSession;
+  return { id, username, medplum, createdAt, lastSeenAt };
 }
 
 /** A new session, and the user's oldest beyond the per-user cap ended, in two transactions. */
@@ -229,26 +265,6 @@ async function createSession(
     );
   }
   return { id, username, medplum, createdAt: at, lastSeenAt: at };
-}
-
-/** The stored session if it is live (idle clock restarted), else deleted and undefined. */
-function liveSession(redis: Redis, { lifetimes, now }: SessionSettings) {
-  return async (id: string, hash: string, raw: string): Promise<Session | undefined> => {
-    const stored = JSON.parse(raw) as StoredSession;
-    const { userHash: _, ...fields } = stored;
-    const session: Session = { id, ...fields };
-    const at = now();
-    if (sessionExpired(session, lifetimes, at)) {
-      await removeSession(redis, hash, session.username);
-      return undefined;
-    }
-    if (at - session.lastSeenAt >= TOUCH_WRITE_INTERVAL_MS) {
-      // XX: only if it still exists, so a touch racing a sign-out on another instance cannot bring the session back.
-      await guarded(redis.set(keys.session(hash), JSON.stringify({ ...stored, lastSeenAt: at }), 'KEEPTTL', 'XX'));
-      session.lastSeenAt = at;
-    }
-    return session;
-  };
 }
 
 async function removeSession(redis: Redis, hash: string, username: string): Promise<void> {
@@ -309,7 +325,7 @@ function check(results: [Error | null, unknown][] | null): unknown[] {
 }
 
 function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
+  return digest('sha256', value, 'base64url');
 }
 
 /** host:port only: the URL may carry the store's password. */

@@ -75,6 +75,17 @@ describe.each(backends)('the $name store', ({ open }) => {
     expect(await sessions.touch(id)).toBeUndefined();
   });
 
+  it('keeps every field of a session when its idle clock is written back', async () => {
+    const sessions = store.sessions(LIFETIMES, BUDGETS, now);
+    const odd = { ...DANA, profileDisplay: 'Dr. Ünal "Dana" O\'Brien / Whitfield' };
+    const created = await sessions.create("dana.o'brien/ünal@example.org", odd);
+    at += 5_000;
+    expect(await sessions.touch(created.id)).toEqual({ ...created, lastSeenAt: at });
+    at += 5_000;
+    expect((await sessions.open(created.id, '203.0.113.1'))?.session).toEqual({ ...created, lastSeenAt: at });
+    expect(await sessions.touch(created.id)).toEqual({ ...created, lastSeenAt: at });
+  });
+
   it('forgets a deleted session', async () => {
     const sessions = store.sessions(LIFETIMES, BUDGETS, now);
     const session = await sessions.create('dana', DANA);
@@ -203,6 +214,29 @@ describe('the Redis store', () => {
       const ttl = await raw.pttl(sessionKey);
       expect(ttl).toBeGreaterThan(LIFETIMES.absoluteMs - 5_000);
       expect(ttl).toBeLessThanOrEqual(LIFETIMES.absoluteMs);
+    } finally {
+      raw.disconnect();
+    }
+  });
+
+  it("deletes an expired session in the same step that finds it expired, with its entry in the user's set", async () => {
+    let at = 1_000_000;
+    const store = await connectRedisStore(redis.url, { keyPrefix: 'expiry:' });
+    const sessions = store.sessions(LIFETIMES, BUDGETS, () => at);
+    const [stale] = [await sessions.create('dana', DANA), await sessions.create('dana', DANA)];
+    await store.close();
+    const raw = new Redis(redis.url);
+    try {
+      const [userSet] = await raw.keys('expiry:user-sessions:*');
+      expect(await raw.zcard(userSet ?? '')).toBe(2);
+      at += LIFETIMES.idleMs;
+      const again = await connectRedisStore(redis.url, { keyPrefix: 'expiry:' });
+      const reopened = again.sessions(LIFETIMES, BUDGETS, () => at);
+      expect(await reopened.open(stale.id, '203.0.113.1')).toBeUndefined();
+      await again.close();
+      expect(await raw.keys('expiry:session:*')).toHaveLength(1); // dana's other session, not looked at yet
+      expect(await raw.zcard(userSet ?? '')).toBe(1);
+      expect(await raw.keys('expiry:rate:*')).toEqual([]);
     } finally {
       raw.disconnect();
     }

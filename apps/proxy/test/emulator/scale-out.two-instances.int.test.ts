@@ -25,6 +25,7 @@ let b: ProxyProcess;
 beforeAll(async () => {
   [emulator, redis] = await Promise.all([startEmulatorWithLabResults(), startRedis()]);
   raw = new Redis(redis.url);
+  raw.on('error', () => {}); // the Redis restart case takes it away on purpose; it reconnects by itself
   const env = { MEDPLUM_BASE_URL: emulator.url, PROXY_SESSION_STORE_URL: redis.url, LEGACY_DEV_PASSWORD: PASSWORD };
   [a, b] = await Promise.all([startProxyProcess(env, SETTINGS), startProxyProcess(env, SETTINGS)]);
 });
