@@ -96,10 +96,17 @@ local perUser = hit(ARGV[8] .. session.userHash, ARGV[7])
 local perAddress = hit(KEYS[3], ARGV[7])
 return {stored, perSession[1], perSession[2], perUser[1], perUser[2], perAddress[1], perAddress[2]}`;
 
-/** lastSeenAt is written back at most this often: idle timeouts are minutes, and a read is cheaper than a write. */
+/**
+ * lastSeenAt is written back at most this often: idle timeouts are minutes, and a read is cheaper than a write. So on
+ * Redis a session's idle clock may restart up to this much earlier than on the memory store, never later.
+ */
 const TOUCH_WRITE_INTERVAL_MS = 1000;
 
-/** A session as Redis holds it: no id (the key is its hash), plus the user name's hash for the per-user counter. */
+/**
+ * A session as Redis holds it: no id (the key is its hash), plus the user name's hash for the per-user counter. The
+ * scripts re-encode it with Redis's cjson, so it holds only strings, objects of strings and whole milliseconds (cjson
+ * writes numbers with 14 significant digits, and an empty array as `{}`).
+ */
 type StoredSession = Omit<Session, 'id'> & { userHash: string };
 /** What `live` needs besides the key: now, idle and absolute lifetimes, touch interval, user-sessions prefix, hash. */
 type LiveArgs = [number, number, number, number, string, string];

@@ -33,9 +33,10 @@ const backends: { name: string; open: () => Promise<ProxyStore> }[] = [
 
 describe.each(backends)('the $name store', ({ open }) => {
   let store: ProxyStore;
-  let at = 1_000_000;
+  let at: number;
   const now = () => at;
   beforeEach(async () => {
+    at = 1_000_000;
     store = await open();
   });
   afterEach(async () => {
@@ -75,13 +76,18 @@ describe.each(backends)('the $name store', ({ open }) => {
     expect(await sessions.touch(id)).toBeUndefined();
   });
 
-  it('keeps every field of a session when its idle clock is written back', async () => {
+  it('keeps every field of a session, exactly, when its idle clock is written back', async () => {
+    at = Date.parse('2026-12-02T15:52:18.123Z'); // epoch milliseconds, 13 digits, as in production
     const sessions = store.sessions(LIFETIMES, BUDGETS, now);
-    const odd = { ...DANA, profileDisplay: 'Dr. Ünal "Dana" O\'Brien / Whitfield' };
+    const odd = {
+      ...DANA,
+      profileDisplay: 'Dr. Ünal "Dana" O\'Brien / Whitfield',
+      provisioningKey: 'membership/dev',
+    };
     const created = await sessions.create("dana.o'brien/ünal@example.org", odd);
-    at += 5_000;
+    at += 5_001;
     expect(await sessions.touch(created.id)).toEqual({ ...created, lastSeenAt: at });
-    at += 5_000;
+    at += 4_999;
     expect((await sessions.open(created.id, '203.0.113.1'))?.session).toEqual({ ...created, lastSeenAt: at });
     expect(await sessions.touch(created.id)).toEqual({ ...created, lastSeenAt: at });
   });
@@ -219,28 +225,30 @@ describe('the Redis store', () => {
     }
   });
 
-  it("deletes an expired session in the same step that finds it expired, with its entry in the user's set", async () => {
-    let at = 1_000_000;
-    const store = await connectRedisStore(redis.url, { keyPrefix: 'expiry:' });
-    const sessions = store.sessions(LIFETIMES, BUDGETS, () => at);
-    const [stale] = [await sessions.create('dana', DANA), await sessions.create('dana', DANA)];
-    await store.close();
-    const raw = new Redis(redis.url);
-    try {
-      const [userSet] = await raw.keys('expiry:user-sessions:*');
-      expect(await raw.zcard(userSet ?? '')).toBe(2);
-      at += LIFETIMES.idleMs;
-      const again = await connectRedisStore(redis.url, { keyPrefix: 'expiry:' });
-      const reopened = again.sessions(LIFETIMES, BUDGETS, () => at);
-      expect(await reopened.open(stale.id, '203.0.113.1')).toBeUndefined();
-      await again.close();
-      expect(await raw.keys('expiry:session:*')).toHaveLength(1); // dana's other session, not looked at yet
-      expect(await raw.zcard(userSet ?? '')).toBe(1);
-      expect(await raw.keys('expiry:rate:*')).toEqual([]);
-    } finally {
-      raw.disconnect();
+  it.each(['open', 'touch'] as const)(
+    "%s deletes an expired session and its entry in the user's set, and counts nothing",
+    async (read) => {
+      let at = 1_000_000;
+      const keyPrefix = `expiry-${read}:`;
+      const store = await connectRedisStore(redis.url, { keyPrefix });
+      const sessions = store.sessions(LIFETIMES, BUDGETS, () => at);
+      const [stale] = [await sessions.create('dana', DANA), await sessions.create('dana', DANA)];
+      const raw = new Redis(redis.url);
+      try {
+        const [userSet = ''] = await raw.keys(`${keyPrefix}user-sessions:*`);
+        expect(await raw.zcard(userSet)).toBe(2);
+        at += LIFETIMES.idleMs;
+        const found = read === 'open' ? await sessions.open(stale.id, '203.0.113.1') : await sessions.touch(stale.id);
+        expect(found).toBeUndefined();
+        expect(await raw.keys(`${keyPrefix}session:*`)).toHaveLength(1); // dana's other session, not looked at yet
+        expect(await raw.zcard(userSet)).toBe(1);
+        expect(await raw.keys(`${keyPrefix}rate:*`)).toEqual([]);
+      } finally {
+        raw.disconnect();
+        await store.close();
+      }
     }
-  });
+  );
 
   it('refuses to start on an unreachable Redis with one clear error that never shows the password', async () => {
     const closed = `redis://:s3cret-store-password@127.0.0.1:${redis.port + 1}`;

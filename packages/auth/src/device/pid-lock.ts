@@ -6,6 +6,9 @@ import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
  * writer's pid, so whoever finds it taken can tell a running holder from one that died. It appears complete or not at
  * all (the pid is written to a temporary file first, then linked into place, which fails if the lock exists, as
  * O_EXCL would), so a lock without a pid can only be left by a crash of the file system's writes, and is stale.
+ * Beside the pid, the machine's boot id (Linux): after a reboot, pids start over and an unrelated process may have the
+ * dead holder's, so a lock from another boot is stale whatever its pid. (A lock without one, or a system without boot
+ * ids, is judged by its pid alone.)
  * What to do about a dead holder is the caller's policy; `takeOverStalePidLock` does it safely.
  */
 export type PidLockAttempt =
@@ -20,6 +23,18 @@ export type PidLockAttempt =
 
 /** Locks this process holds: its own pid in any other lock file was left by an earlier process with the same pid. */
 const heldHere = new Set<string>();
+
+/** This boot of the machine (a random UUID the Linux kernel picks at boot); empty where there is none. */
+const BOOT_ID = (() => {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+})();
+
+/** What a lock file of this process holds: `<pid> <boot id>`. */
+const lockText = (pid: number) => `${BOOT_ID ? `${pid} ${BOOT_ID}` : pid}\n`;
 
 function isProcessAlive(pid: number): boolean {
   try {
@@ -39,9 +54,12 @@ function heldBy(path: string): (PidLockAttempt & { taken: false }) | undefined {
   } catch {
     return undefined;
   }
-  const holder = Number.parseInt(text, 10);
+  const [pid = '', boot] = text.trim().split(' ');
+  const holder = Number.parseInt(pid, 10);
   // 0 and negative numbers are no pid (kill(0) and kill(-1) would answer for a whole group).
   if (!(holder > 0)) return { taken: false, holderAlive: false };
+  // Written before the machine restarted: its holder is gone, whoever has that pid now.
+  if (boot && BOOT_ID && boot !== BOOT_ID) return { taken: false, holder, holderAlive: false };
   // Our own pid in a lock we do not hold: a process before a restart had it (a container's PID 1, say).
   const alive = holder === process.pid ? heldHere.has(path) : isProcessAlive(holder);
   return { taken: false, holder, holderAlive: alive };
@@ -49,9 +67,9 @@ function heldBy(path: string): (PidLockAttempt & { taken: false }) | undefined {
 
 /** One attempt to create `path` holding this process's pid (mode 0600). Never waits. */
 export function tryPidLock(path: string): PidLockAttempt {
-  const mine = String(process.pid);
-  const temporary = `${path}.${mine}.${randomUUID()}.tmp`;
-  writeFileSync(temporary, `${mine}\n`, { mode: 0o600 });
+  const mine = lockText(process.pid);
+  const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(temporary, mine, { mode: 0o600 });
   try {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -77,7 +95,7 @@ export function tryPidLock(path: string): PidLockAttempt {
       heldHere.delete(path);
       try {
         // Only while it is still ours: a process that took it over as stale keeps its own.
-        if (readFileSync(path, 'utf8').trim() === mine) unlinkSync(path);
+        if (readFileSync(path, 'utf8') === mine) unlinkSync(path);
       } catch {
         // already gone
       }
