@@ -142,8 +142,8 @@ async function waitUntilReady(service: Service, timeoutMs = 90_000): Promise<voi
   while (Date.now() < deadline) {
     if (stopping) return;
     try {
-      // Held up to the deadline, not cut short: Next's dev server compiles the page on its first request (5–10 s on two
-      // cores), and a request given up midway only makes the next one wait for the same work again.
+      // Held up to the deadline, not cut short: Next's dev server compiles the page on its first request (10–13 s on
+      // two cores with an empty cache), and a request given up midway only makes the next one wait for the same work.
       const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
       const response = await fetch(service.readyUrl, { redirect: 'manual', signal });
       if (response.status < 500) return;
@@ -221,6 +221,7 @@ async function provisionLocalEmulator(): Promise<void> {
  */
 async function publishLabCatalogue(): Promise<void> {
   const result = await runToEnd(join(root, 'apps/catalog-pipeline/src/cli.ts'), [], process.env);
+  if (stopping) return; // everything is stopping (an app exited, or Ctrl-C): the emulator it talked to is going too
   process.stdout.write(`[catalog] ${result.lines.at(-1) ?? ''}\n`);
   if (!result.ok) {
     process.stderr.write('[catalog] the lab catalogue was not published; the order form will offer no tests.\n');

@@ -28,7 +28,11 @@ async function timed(call: () => Promise<Response>): Promise<number> {
   return elapsed;
 }
 
-/** The calls alternate (a, b, c, a, b, c…) after `warmup` rounds, `requests` rounds measured. */
+/**
+ * The calls alternate after `warmup` rounds, `requests` rounds measured, each round starting one call later (a, b, c,
+ * then b, c, a, then c, a, b…): every call follows each of the others equally often, so no side always comes after the
+ * same idle time or the same neighbour.
+ */
 export async function measureAlternating(
   calls: (() => Promise<Response>)[],
   requests: number,
@@ -36,8 +40,11 @@ export async function measureAlternating(
 ): Promise<Stats[]> {
   for (let i = 0; i < warmup; i++) for (const call of calls) await timed(call);
   const samples: number[][] = calls.map(() => []);
-  for (let i = 0; i < requests; i++) {
-    for (const [index, call] of calls.entries()) samples[index]?.push(await timed(call));
+  for (let round = 0; round < requests; round++) {
+    for (let step = 0; step < calls.length; step++) {
+      const index = (round + step) % calls.length;
+      samples[index]?.push(await timed(calls[index] as () => Promise<Response>));
+    }
   }
   return samples.map(stats);
 }

@@ -3,7 +3,7 @@
  *   store  — the same proxied read (`Patient/<id>` as the dev clinician) through three in-process proxies on HTTP,
  *            calls alternating: sessions and budgets in memory; in Redis (a redis-server started here); and the floor,
  *            in memory plus one Redis round trip (PING) per request, the least any shared store adds.
- *            Goal: Redis p50 ≤ 1.2 × memory p50.
+ *            Goals: Redis p50 ≤ 1.2 × memory p50; the store's own work, Redis p50 ≤ 1.1 × floor p50.
  *   tokens — two proxy instances (real processes) on that Redis, each serving reads: token requests to Medplum
  *            within one token lifetime over both. Goal: 2 (one per instance; each single-flights its own token).
  * Prints a small table; no assertions.
@@ -159,7 +159,7 @@ try {
         tokenRequestsPerTokenLifetime: tokenRequests,
         tokenLifetimeSeconds: tokens[0]?.lifetimeSeconds,
       },
-      goals: { redisVsMemoryP50AtMost: 1.2, tokenRequestsPerTokenLifetime: 2 },
+      goals: { redisVsMemoryP50AtMost: 1.2, redisVsFloorP50AtMost: 1.1, tokenRequestsPerTokenLifetime: 2 },
     };
     writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
   }

@@ -54,7 +54,7 @@ function heldBy(path: string): (PidLockAttempt & { taken: false }) | undefined {
   } catch {
     return undefined;
   }
-  const [pid = '', boot] = text.trim().split(' ');
+  const [pid = '', boot] = text.trim().split(/\s+/);
   const holder = Number.parseInt(pid, 10);
   // 0 and negative numbers are no pid (kill(0) and kill(-1) would answer for a whole group).
   if (!(holder > 0)) return { taken: false, holderAlive: false };
