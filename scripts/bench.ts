@@ -18,10 +18,12 @@ import { parseArgs } from 'node:util';
 import { type Figure, formatTable, limitOfFloor } from './bench/figures.ts';
 
 const root = join(import.meta.dirname, '..');
-const work = mkdtempSync(join(tmpdir(), 'org-bench-'));
 const { values: flags } = parseArgs({
+  // pnpm passes on the `--` of `pnpm bench -- --json` as an argument of its own.
+  args: process.argv.slice(2).filter((arg) => arg !== '--'),
   options: { 'skip-dev': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
 });
+const work = mkdtempSync(join(tmpdir(), 'org-bench-'));
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 const figures: Figure[] = [];
 
@@ -79,6 +81,17 @@ const REDIS_VS_MEMORY_GOAL = 1.2;
 /** Ours for the Redis store's own work (one script reading the session and counting three budgets) over its floor. */
 const REDIS_VS_FLOOR_GOAL = 1.1;
 
+/** The proxy against a bare forwarding hop: its own cost. */
+function proxyVsHop(latency: ProxyLatency, stat: keyof Latency, where: string) {
+  return {
+    figure: `read Patient/<id> ${stat}: via proxy vs a bare hop (the proxy's own cost), ${where}`,
+    measured: latency.proxied[stat],
+    baseline: latency.bareHop[stat],
+    unit: 'ms',
+    goal: { maxRatio: PROXY_VS_HOP_GOAL },
+  };
+}
+
 /** The proxy against a direct read (on loopback the emulator answers in about 2 ms: one more exchange is ~1.2×). */
 function proxyVsDirect(latency: ProxyLatency, stat: keyof Latency, max: number, where: string): Figure {
   const { direct, bareHop, proxied } = latency;
@@ -89,12 +102,8 @@ function proxyVsDirect(latency: ProxyLatency, stat: keyof Latency, max: number, 
     unit: 'ms',
     goal: { maxRatio: max },
     ...limitOfFloor(
-      {
-        max,
-        baseline: direct[stat],
-        floor: bareHop[stat],
-        aboveFloorMet: proxied[stat] <= PROXY_VS_HOP_GOAL * bareHop[stat],
-      },
+      { max, baseline: direct[stat] },
+      proxyVsHop(latency, stat, where),
       (headroom) =>
         `a bare forwarding hop (no session, checks or SDK) alone is ${(bareHop[stat] / direct[stat]).toFixed(2)}× direct in this bench, leaving ${headroom} ms under the goal for any work; the proxy meets its goal over that hop (the "vs a bare hop" rows) and against direct where its users meet Medplum (the 25 ms rows)`
     ),
@@ -110,15 +119,7 @@ const proxyLocal = runBench<ProxyLatency>('proxy vs direct read latency', 'apps/
 if (proxyLocal) {
   for (const [stat, max] of PROXY_VS_DIRECT_GOALS)
     figures.push(proxyVsDirect(proxyLocal, stat, max, 'on this machine'));
-  for (const stat of ['p50', 'p95'] as const) {
-    figures.push({
-      figure: `read Patient/<id> ${stat}: via proxy vs a bare hop (the proxy's own cost), on this machine`,
-      measured: proxyLocal.proxied[stat],
-      baseline: proxyLocal.bareHop[stat],
-      unit: 'ms',
-      goal: { maxRatio: PROXY_VS_HOP_GOAL },
-    });
-  }
+  for (const stat of ['p50', 'p95'] as const) figures.push(proxyVsHop(proxyLocal, stat, 'on this machine'));
   figures.push({
     figure: 'token requests per 1,000 proxied calls',
     measured: proxyLocal.tokenRequestsPer1000ProxiedCalls,
@@ -149,6 +150,13 @@ if (scaleOut) {
   // A shared store adds at least one round trip to Redis per request: the floor, measured in place beside the row
   // (the memory store plus a PING per request).
   const { memory, redis, memoryPlusRoundTrip: floor } = scaleOut;
+  const ownWork = {
+    figure: "proxied read p50: Redis session store vs memory + one Redis round trip (the store's own work)",
+    measured: redis.p50,
+    baseline: floor.p50,
+    unit: 'ms',
+    goal: { maxRatio: REDIS_VS_FLOOR_GOAL },
+  };
   figures.push(
     {
       figure: 'proxied read p50: Redis session store vs memory',
@@ -157,23 +165,13 @@ if (scaleOut) {
       unit: 'ms',
       goal: { maxRatio: REDIS_VS_MEMORY_GOAL },
       ...limitOfFloor(
-        {
-          max: REDIS_VS_MEMORY_GOAL,
-          baseline: memory.p50,
-          floor: floor.p50,
-          aboveFloorMet: redis.p50 <= REDIS_VS_FLOOR_GOAL * floor.p50,
-        },
+        { max: REDIS_VS_MEMORY_GOAL, baseline: memory.p50 },
+        ownWork,
         (headroom) =>
           `the memory store plus one round trip to Redis (a PING, no work) is alone ${(floor.p50 / memory.p50).toFixed(2)}× memory in this bench, leaving ${headroom} ms under the goal for any work; the Redis store meets its goal over that round trip (the next row)`
       ),
     },
-    {
-      figure: "proxied read p50: Redis session store vs memory + one Redis round trip (the store's own work)",
-      measured: redis.p50,
-      baseline: floor.p50,
-      unit: 'ms',
-      goal: { maxRatio: REDIS_VS_FLOOR_GOAL },
-    },
+    ownWork,
     {
       figure: `token requests per token lifetime, ${scaleOut.twoInstances.instances} proxy instances`,
       measured: scaleOut.twoInstances.tokenRequestsPerTokenLifetime,

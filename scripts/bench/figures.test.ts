@@ -62,17 +62,20 @@ describe('bench figures', () => {
 
   it('gives a physical reason only when the floor leaves under 0.1 ms and the figure meets its goal over the floor', () => {
     const reason = (headroom: string) => `${headroom} ms left`;
+    // The figure against its floor, with its own goal of 1.1×: measured 2.5 ms, so met over a floor of 2.35 ms.
+    const over = (floor: number, measured = 2.5) => ({
+      figure: 'over',
+      measured,
+      baseline: floor,
+      goal: { maxRatio: 1.1 },
+    });
     // Goal 1.2× of 2 ms = 2.4 ms; a floor of 2.35 ms leaves 0.05 ms.
-    expect(limitOfFloor({ max: 1.2, baseline: 2, floor: 2.35, aboveFloorMet: true }, reason)).toEqual({
-      physicalLimit: '0.050 ms left',
-    });
+    expect(limitOfFloor({ max: 1.2, baseline: 2 }, over(2.35), reason)).toEqual({ physicalLimit: '0.050 ms left' });
     // A floor above the goal leaves nothing, not a negative headroom.
-    expect(limitOfFloor({ max: 1.2, baseline: 2, floor: 2.6, aboveFloorMet: true }, reason)).toEqual({
-      physicalLimit: '0.000 ms left',
-    });
+    expect(limitOfFloor({ max: 1.2, baseline: 2 }, over(2.6), reason)).toEqual({ physicalLimit: '0.000 ms left' });
     // Room enough under the goal: a miss is the code's, no reason.
-    expect(limitOfFloor({ max: 1.2, baseline: 2, floor: 2.3, aboveFloorMet: true }, reason)).toEqual({});
-    // The floor leaves no room, but the figure is slow over the floor too: still the code's.
-    expect(limitOfFloor({ max: 1.2, baseline: 2, floor: 2.35, aboveFloorMet: false }, reason)).toEqual({});
+    expect(limitOfFloor({ max: 1.2, baseline: 2 }, over(2.3), reason)).toEqual({});
+    // The floor leaves no room, but the figure is slow over the floor too (2.6 > 1.1 × 2.35): still the code's.
+    expect(limitOfFloor({ max: 1.2, baseline: 2 }, over(2.35, 2.6), reason)).toEqual({});
   });
 });

@@ -34,20 +34,21 @@ export interface FigureJson {
 }
 
 /** Less than this under a goal is no room for any work per request. */
-export const MIN_HEADROOM_MS = 0.1;
+const MIN_HEADROOM_MS = 0.1;
 
 /**
- * The measured reason a ratio goal over `baseline` is out of reach in this bench's set-up: a floor measured in the same
- * run (a bare forwarding hop; one round trip to Redis) that any implementation pays leaves under 0.1 ms of the goal.
- * Given only when what the figure adds above that floor is itself within its allowance (`aboveFloorMet`), so a
- * regression of the code still reads NO.
+ * The measured reason a ratio goal (`max` × `baseline`) is out of reach in this bench's set-up: a floor measured in
+ * the same run (a bare forwarding hop; one round trip to Redis) that any implementation pays leaves under 0.1 ms of the
+ * goal. `overFloor` is the same measurement against that floor (its baseline), with its own goal; the reason is given
+ * only when that goal is met, so a regression of the code still reads NO.
  */
 export function limitOfFloor(
-  goal: { max: number; baseline: number; floor: number; aboveFloorMet: boolean },
+  goal: { max: number; baseline: number },
+  overFloor: Figure & { baseline: number },
   reason: (headroomMs: string) => string
 ): Pick<Figure, 'physicalLimit'> {
-  const headroomMs = goal.max * goal.baseline - goal.floor;
-  if (headroomMs >= MIN_HEADROOM_MS || !goal.aboveFloorMet) return {};
+  const headroomMs = goal.max * goal.baseline - overFloor.baseline;
+  if (headroomMs >= MIN_HEADROOM_MS || !isMet(overFloor)) return {};
   return { physicalLimit: reason(Math.max(0, headroomMs).toFixed(3)) };
 }
 

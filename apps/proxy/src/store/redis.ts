@@ -188,12 +188,15 @@ interface SessionSettings {
 
 function redisSessionStore(redis: Redis & Commands, keyPrefix: string, settings: SessionSettings): SessionStore {
   const { lifetimes, budgets, now } = settings;
+  // The per-user keys the scripts build from a session's userHash (ioredis prefixes only KEYS, not ARGV).
+  const userSessionsPrefix = `${keyPrefix}${keys.userSessions('')}`;
+  const userCounterPrefix = `${keyPrefix}${keys.counter('user', '')}`;
   const liveArgs = (hash: string): LiveArgs => [
     now(),
     lifetimes.idleMs,
     lifetimes.absoluteMs,
     TOUCH_WRITE_INTERVAL_MS,
-    `${keyPrefix}${keys.userSessions('')}`,
+    userSessionsPrefix,
     hash,
   ];
   return {
@@ -212,7 +215,7 @@ function redisSessionStore(redis: Redis & Commands, keyPrefix: string, settings:
           keys.counter('address', sha256(address)),
           ...liveArgs(hash),
           budgets.windowMs,
-          `${keyPrefix}${keys.counter('user', '')}`
+          userCounterPrefix
         )
       );
       if (!reply) return undefined;
