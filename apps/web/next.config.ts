@@ -16,6 +16,8 @@ export default function nextConfig(): NextConfig {
     poweredByHeader: false,
     // The workspace packages are TypeScript sources (JIT internal packages).
     transpilePackages: ['@org/config', '@org/auth'],
+    // Mantine's entry points re-export every component; compile only the ones a page imports (Mantine's Next.js guide).
+    experimental: { optimizePackageImports: ['@mantine/core', '@mantine/hooks'] },
     env: { ...config },
     async headers() {
       // The Content-Security-Policy, with a per-request script nonce, comes from src/proxy.ts.

@@ -2,7 +2,8 @@
 
 import { createTheme, MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
-import { MedplumProvider } from '@medplum/react';
+// The provider's own package (@medplum/react re-exports it): every page needs it, not @medplum/react's components.
+import { MedplumProvider } from '@medplum/react-hooks';
 import { useRouter } from 'next/navigation';
 import { type ReactNode, useEffect } from 'react';
 import { getAuth } from '../lib/medplum.ts';

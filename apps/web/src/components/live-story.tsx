@@ -3,12 +3,19 @@
 import { Anchor, Card, Loader, Text, Title } from '@mantine/core';
 import { normalizeErrorString } from '@medplum/core';
 import type { Patient } from '@medplum/fhirtypes';
-import { useMedplum, useMedplumContext } from '@medplum/react';
+import { useMedplum, useMedplumContext } from '@medplum/react-hooks';
+import dynamic from 'next/dynamic';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { loadActivity } from '../lib/activity.ts';
 import { type Story, storyOf } from '../lib/story.ts';
-import { StorySequence } from './story-sequence.tsx';
+
+// Shown only to a signed-in user, and it needs the whole of @medplum/react: loaded when first shown, so the landing
+// page's first compile (most of `pnpm dev`'s start) and its first load leave that library out.
+const StorySequence = dynamic(() => import('./story-sequence.tsx').then((module) => module.StorySequence), {
+  ssr: false,
+  loading: () => <Loader size="sm" />,
+});
 
 /**
  * The landing page's picture of the story, from the live data: the newest lab order in the project and what followed
