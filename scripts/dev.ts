@@ -9,12 +9,13 @@
  *   4. start the web app and the proxy as soon as provisioning is done (Next's first page compile is the longest step,
  *      and it needs only the client ids provisioning may write), the device once the catalogue it reads at start is
  *      published; wait for each;
- *   5. print the banner; Ctrl-C stops everything (each child runs in its own process group).
+ *   5. print the banner; Ctrl-C stops everything (each child runs in its own process group, and none outlives this
+ *      process however it ends: dev/process-groups.ts).
  *
  * Data survives restarts in .data/emulator.json. The seed only adds what that file never held, so step 3's `provision`
  * is what updates data written under an older auth model (policies, missing clients); delete .data/ only to start over.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -31,6 +32,7 @@ import {
   webBrowserSchema,
 } from '@org/config';
 import { readableLogLine } from '@org/runtime';
+import { superviseProcessGroups } from './dev/process-groups.ts';
 
 const root = join(import.meta.dirname, '..');
 const dataDir = join(root, '.data');
@@ -105,22 +107,15 @@ interface Service {
   readsCatalogue?: boolean;
 }
 
-const children: ChildProcess[] = [];
-let stopping = false;
+const groups = superviseProcessGroups();
 // The children write JSON log lines (their stdout is a pipe); on a terminal, show them as the readable line instead.
 const show = process.stdout.isTTY ? readableLogLine(true) : (line: string) => line;
 
 function start(service: Service): void {
   // Ctrl-C during the start-up steps: nothing more is started after the stop began.
-  if (stopping) return;
+  if (groups.stopping) return;
   const [command, ...args] = service.command as [string, ...string[]];
-  const child = spawn(command, args, {
-    cwd: service.cwd,
-    env: { ...process.env, ...service.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so stopping it also stops what it started (next-server)
-  });
-  children.push(child);
+  const child = groups.start(command, args, { cwd: service.cwd, env: { ...process.env, ...service.env } });
   const prefix = `[${service.name}] `;
   for (const stream of [child.stdout, child.stderr]) {
     let pending = '';
@@ -131,16 +126,16 @@ function start(service: Service): void {
     });
   }
   child.on('exit', (code, signal) => {
-    if (stopping) return;
+    if (groups.stopping) return;
     process.stderr.write(`${prefix}exited (${signal ?? `code ${code}`}); stopping everything.\n`);
-    stopAll(1);
+    groups.stopAll(1);
   });
 }
 
 async function waitUntilReady(service: Service, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (stopping) return;
+    if (groups.stopping) return;
     try {
       // Held up to the deadline, not cut short: Next's dev server compiles the page on its first request (10–13 s on
       // two cores with an empty cache), and a request given up midway only makes the next one wait for the same work.
@@ -156,28 +151,8 @@ async function waitUntilReady(service: Service, timeoutMs = 90_000): Promise<voi
   process.stderr.write(
     `[${service.name}] did not answer ${service.readyUrl} within ${timeoutMs / 1000} s; see its output above.\n`
   );
-  stopAll(1);
+  groups.stopAll(1);
 }
-
-function stopAll(exitCode: number): void {
-  if (stopping) return;
-  stopping = true;
-  for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    }
-  }
-  setTimeout(() => process.exit(exitCode), 1_500).unref();
-  Promise.all(children.map((child) => new Promise((resolve) => child.exitCode !== null || child.once('exit', resolve))))
-    .then(() => process.exit(exitCode))
-    .catch(() => process.exit(exitCode));
-}
-process.on('SIGINT', () => stopAll(0));
-process.on('SIGTERM', () => stopAll(0));
 
 /**
  * A Node script run to its end with its output collected. Not spawnSync: while this process waits, it must keep reading
@@ -221,7 +196,7 @@ async function provisionLocalEmulator(): Promise<void> {
  */
 async function publishLabCatalogue(): Promise<void> {
   const result = await runToEnd(join(root, 'apps/catalog-pipeline/src/cli.ts'), [], process.env);
-  if (stopping) return; // everything is stopping (an app exited, or Ctrl-C): the emulator it talked to is going too
+  if (groups.stopping) return; // everything is stopping (an app exited, or Ctrl-C): the emulator it talked to is going too
   process.stdout.write(`[catalog] ${result.lines.at(-1) ?? ''}\n`);
   if (!result.ok) {
     process.stderr.write('[catalog] the lab catalogue was not published; the order form will offer no tests.\n');
@@ -276,9 +251,9 @@ const apps: Service[] = [
 
 start(emulator);
 await waitUntilReady(emulator);
-if (!stopping) await provisionLocalEmulator();
+if (!groups.stopping) await provisionLocalEmulator();
 for (const app of apps) if (!app.readsCatalogue) start(app);
-if (!stopping) await publishLabCatalogue();
+if (!groups.stopping) await publishLabCatalogue();
 for (const app of apps) if (app.readsCatalogue) start(app);
 await Promise.all(apps.map((app) => waitUntilReady(app)));
 
@@ -299,4 +274,4 @@ const banner = [
   '  (public development credentials; data is kept in .data/ and updated to the auth model on every start — delete it to start over)',
   '',
 ];
-if (!stopping) process.stdout.write(`${banner.join('\n')}\n`);
+if (!groups.stopping) process.stdout.write(`${banner.join('\n')}\n`);
