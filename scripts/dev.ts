@@ -137,7 +137,7 @@ async function waitUntilReady(service: Service, timeoutMs = 90_000): Promise<voi
   while (Date.now() < deadline) {
     if (groups.stopping) return;
     try {
-      // Held up to the deadline, not cut short: Next's dev server compiles the page on its first request (10–13 s on
+      // Held up to the deadline, not cut short: Next's dev server compiles the page on its first request (about 8 s on
       // two cores with an empty cache), and a request given up midway only makes the next one wait for the same work.
       const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
       const response = await fetch(service.readyUrl, { redirect: 'manual', signal });

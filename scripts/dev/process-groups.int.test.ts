@@ -25,7 +25,7 @@ async function until(condition: () => boolean, timeoutMs = 10_000): Promise<bool
   return condition();
 }
 
-/** The fixture supervising one silent child and printing every 20 ms; resolves with the child's pid once it runs. */
+/** The fixture (see its header for the cases); resolves with the pid it watches once that process runs. */
 async function startSupervisor(mode = ''): Promise<{ supervisor: ChildProcess; childPid: number }> {
   const supervisor = spawn(process.execPath, [fixture, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   const entry: (typeof started)[number] = { supervisor };
@@ -57,7 +57,7 @@ afterEach(() => {
   for (const { supervisor, childPid } of started.splice(0)) {
     for (const pid of [supervisor.pid, childPid]) {
       try {
-        if (pid !== undefined) process.kill(pid, 'SIGKILL');
+        if (pid !== undefined && isRunning(pid)) process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
@@ -89,6 +89,19 @@ describe.runIf(existsSync('/proc/self/stat'))("pnpm dev's children never outlive
 
   it('stops them when it ends with an uncaught error', async () => {
     const { supervisor, childPid } = await startSupervisor('throw');
+    expect(await exited(supervisor)).toBe(1);
+    expect(await until(() => !isRunning(childPid))).toBe(true);
+  });
+
+  it('stops with SIGKILL what still runs 1.5 s after SIGTERM', async () => {
+    const { supervisor, childPid } = await startSupervisor('stubborn');
+    supervisor.kill('SIGTERM');
+    expect(await exited(supervisor)).toBe(0);
+    expect(await until(() => !isRunning(childPid))).toBe(true);
+  });
+
+  it("stops what an exited app left in its group (next dev's next-server holding the port)", async () => {
+    const { supervisor, childPid } = await startSupervisor('leader-exits');
     expect(await exited(supervisor)).toBe(1);
     expect(await until(() => !isRunning(childPid))).toBe(true);
   });

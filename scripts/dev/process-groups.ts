@@ -3,15 +3,14 @@
  * started (next-server under `next dev`). Nothing else would stop those groups, so none may outlive this process,
  * however it ends:
  *
- * - Ctrl-C, SIGTERM, or the terminal closing (SIGHUP): every group gets SIGTERM, then this process exits once they have
- *   (at most 1.5 s later);
- * - its output closing, as under `pnpm dev | head`: the next write fails with EPIPE, and the same stop follows;
+ * - Ctrl-C, SIGTERM, or the terminal closing (SIGHUP): every group gets SIGTERM, then this process exits once every
+ *   process in them has; what is left after 1.5 s gets SIGKILL;
+ * - its output closing, as under `pnpm dev | head`: its next line of output fails with EPIPE, and the same stop follows;
  * - any other end (an uncaught error): the groups get SIGTERM as this process exits.
  *
  * Only a SIGKILL of this process leaves them running.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 
 export interface ProcessGroups {
   /** True once a stop has begun: start nothing more, report no failure of what is being stopped. */
@@ -23,18 +22,27 @@ export interface ProcessGroups {
 }
 
 const STOP_GRACE_MS = 1_500;
+const POLL_MS = 50;
 
-const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+/** Whether any process of the group `pid` leads is left (its leader may be gone while what it started runs on). */
+function groupIsAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export function superviseProcessGroups(): ProcessGroups {
-  const children: ChildProcess[] = [];
+  const groups: number[] = [];
   let stopping = false;
 
-  function signalAll(): void {
-    for (const child of children) {
-      if (child.pid === undefined || hasExited(child)) continue;
+  function signalAll(signal: NodeJS.Signals): void {
+    // Every group, even one whose leader has exited: `next dev` can die and leave its next-server holding the port.
+    for (const pid of groups) {
       try {
-        process.kill(-child.pid, 'SIGTERM');
+        process.kill(-pid, signal);
       } catch {
         // already gone
       }
@@ -44,10 +52,15 @@ export function superviseProcessGroups(): ProcessGroups {
   function stopAll(exitCode: number): void {
     if (stopping) return;
     stopping = true;
-    signalAll();
-    setTimeout(() => process.exit(exitCode), STOP_GRACE_MS).unref();
-    const exits = children.map((child) => (hasExited(child) ? undefined : once(child, 'exit')));
-    Promise.allSettled(exits).then(() => process.exit(exitCode));
+    signalAll('SIGTERM');
+    const deadline = Date.now() + STOP_GRACE_MS;
+    const poll = setInterval(() => {
+      const running = groups.some(groupIsAlive);
+      if (running && Date.now() < deadline) return;
+      clearInterval(poll);
+      if (running) signalAll('SIGKILL'); // whatever ignored SIGTERM, or is still busy with it
+      process.exit(exitCode);
+    }, POLL_MS);
   }
 
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stopAll(0));
@@ -55,7 +68,7 @@ export function superviseProcessGroups(): ProcessGroups {
     // Without a listener, a failed write (EPIPE: nobody reads the output any more) would end this process at once.
     stream.on('error', (error: NodeJS.ErrnoException) => stopAll(error.code === 'EPIPE' ? 0 : 1));
   }
-  process.on('exit', signalAll);
+  process.on('exit', () => signalAll('SIGTERM'));
 
   return {
     get stopping() {
@@ -63,7 +76,7 @@ export function superviseProcessGroups(): ProcessGroups {
     },
     start(command, args, options) {
       const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      children.push(child);
+      if (child.pid !== undefined) groups.push(child.pid); // detached: it leads a group with its own pid as id
       return child;
     },
     stopAll,
