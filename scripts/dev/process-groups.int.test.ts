@@ -73,16 +73,13 @@ describe.runIf(existsSync('/proc/self/stat'))("pnpm dev's children never outlive
     expect(await until(() => !isRunning(childPid))).toBe(true);
   });
 
-  it('stops them on SIGHUP (the terminal closed)', async () => {
-    const { supervisor, childPid } = await startSupervisor();
-    supervisor.kill('SIGHUP');
-    expect(await exited(supervisor)).toBe(0);
-    expect(await until(() => !isRunning(childPid))).toBe(true);
-  });
-
-  it('stops them on SIGTERM', async () => {
-    const { supervisor, childPid } = await startSupervisor();
-    supervisor.kill('SIGTERM');
+  it.each([
+    ['on SIGHUP (the terminal closed)', 'SIGHUP', ''],
+    ['on SIGTERM', 'SIGTERM', ''],
+    ['with SIGKILL when one still runs 1.5 s after SIGTERM', 'SIGTERM', 'stubborn'],
+  ] as const)('stops them %s', async (_case, signal, mode) => {
+    const { supervisor, childPid } = await startSupervisor(mode);
+    supervisor.kill(signal);
     expect(await exited(supervisor)).toBe(0);
     expect(await until(() => !isRunning(childPid))).toBe(true);
   });
@@ -90,13 +87,6 @@ describe.runIf(existsSync('/proc/self/stat'))("pnpm dev's children never outlive
   it('stops them when it ends with an uncaught error', async () => {
     const { supervisor, childPid } = await startSupervisor('throw');
     expect(await exited(supervisor)).toBe(1);
-    expect(await until(() => !isRunning(childPid))).toBe(true);
-  });
-
-  it('stops with SIGKILL what still runs 1.5 s after SIGTERM', async () => {
-    const { supervisor, childPid } = await startSupervisor('stubborn');
-    supervisor.kill('SIGTERM');
-    expect(await exited(supervisor)).toBe(0);
     expect(await until(() => !isRunning(childPid))).toBe(true);
   });
 
