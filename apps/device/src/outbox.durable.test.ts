@@ -1,6 +1,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
+import { breakLockPath } from '@org/auth/device';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test/config.ts';
 import { OUTBOX_FILE, OutboxLockedError, openOutbox, readOutbox } from './outbox.ts';
@@ -103,10 +104,10 @@ describe('outbox', () => {
     }
     // A take-over left half-done by a process that died: one refusal naming the file to remove.
     writeFileSync(join(dir, 'outbox.lock'), '999999999');
-    writeFileSync(join(dir, 'outbox.lock.break'), '999999999');
+    writeFileSync(breakLockPath(join(dir, 'outbox.lock')), '999999999');
     expect(() => openOutbox(dir)).toThrow(OutboxLockedError);
     expect(() => openOutbox(dir)).toThrow(
-      `${join(dir, 'outbox.lock.break')} was left by process 999999999, which died`
+      `${breakLockPath(join(dir, 'outbox.lock'))} was left by process 999999999, which died`
     );
   });
 });

@@ -15,6 +15,7 @@ import {
   rotateDeviceKey,
 } from './device-key.ts';
 import { openDeviceKeyStore } from './key-store.ts';
+import { breakLockPath } from './pid-lock.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -138,11 +139,13 @@ describe('device key rotation: concurrent writers', () => {
     await loadOrCreateDeviceKey(dir);
     const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
     await writeFile(`${keyFile()}.lock`, `${gone}\n`);
-    await writeFile(`${keyFile()}.lock.break`, `${gone}\n`);
+    await writeFile(breakLockPath(`${keyFile()}.lock`), `${gone}\n`);
     const before = await fileText();
     const refusal = rotateDeviceKey(dir);
     await expect(refusal).rejects.toBeInstanceOf(DeviceKeyError);
-    await expect(refusal).rejects.toThrow(`${keyFile()}.lock.break was left by process ${gone}, which died`);
+    await expect(refusal).rejects.toThrow(
+      `${breakLockPath(`${keyFile()}.lock`)} was left by process ${gone}, which died`
+    );
     expect(await fileText()).toBe(before);
   });
 });

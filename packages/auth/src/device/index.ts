@@ -42,4 +42,4 @@ export {
   rotateDeviceKey,
 } from './device-key.ts';
 export { type DeviceKeyStore, openDeviceKeyStore } from './key-store.ts';
-export { describeHolder, type PidLockAttempt, takePidLock } from './pid-lock.ts';
+export { breakLockPath, describeHolder, type PidLockAttempt, takePidLock } from './pid-lock.ts';

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { describeHolder, takeOverStalePidLock, takePidLock, tryPidLock } from './pid-lock.ts';
+import { breakLockPath, describeHolder, takeOverStalePidLock, takePidLock, tryPidLock } from './pid-lock.ts';
 
 /** This machine's boot id, which every lock file of this boot carries after the pid (Linux; none elsewhere). */
 const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
@@ -89,18 +89,32 @@ describe('tryPidLock', () => {
     const mine = takeOverStalePidLock(path);
     expect(mine.taken).toBe(true);
     expect(await readFile(path, 'utf8')).toBe(lockOf(process.pid));
-    await expect(stat(`${path}.break`)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(breakLockPath(path))).rejects.toMatchObject({ code: 'ENOENT' });
     // Live (ours): left as it is.
     expect(takeOverStalePidLock(path)).toEqual({ taken: false, holder: process.pid, holderAlive: true });
     if (mine.taken) mine.release();
     // Another process is taking it over right now: not ours to touch.
     await writeFile(path, `${gone}\n`);
-    await writeFile(`${path}.break`, `${process.ppid}\n`); // a live process that is not this one
+    await writeFile(breakLockPath(path), `${process.ppid}\n`); // a live process that is not this one
     expect(takeOverStalePidLock(path)).toEqual({ taken: false, holderAlive: true });
     // …and one that died doing so is reported with the file to remove.
-    await writeFile(`${path}.break`, `${gone}\n`);
-    expect(() => takeOverStalePidLock(path)).toThrow(`${path}.break was left by process ${gone}, which died`);
+    await writeFile(breakLockPath(path), `${gone}\n`);
+    expect(() => takeOverStalePidLock(path)).toThrow(`${breakLockPath(path)} was left by process ${gone}, which died`);
     expect(await readFile(path, 'utf8')).toBe(`${gone}\n`);
+  });
+
+  it.runIf(BOOT)('is not stopped by a take-over that died before the machine restarted', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const otherBoot = '00000000-0000-4000-8000-000000000000';
+    await writeFile(path, `${gone} ${otherBoot}\n`);
+    // Its break lock, under that boot's name, and one from before break locks were named per boot.
+    await writeFile(`${path}.break-${otherBoot}`, `${gone} ${otherBoot}\n`);
+    await writeFile(`${path}.break`, `${gone}\n`);
+    expect(breakLockPath(path)).toBe(`${path}.break-${BOOT}`);
+    const mine = takeOverStalePidLock(path);
+    expect(mine.taken).toBe(true);
+    expect(await readFile(path, 'utf8')).toBe(lockOf(process.pid));
+    if (mine.taken) mine.release();
   });
 });
 

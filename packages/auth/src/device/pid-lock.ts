@@ -110,15 +110,25 @@ export function takePidLock(path: string): PidLockAttempt {
 }
 
 /**
+ * The take-over's own lock, named per boot where there are boot ids: `<path>.break-<boot id>`. One left by a process
+ * that died mid-take-over before the machine restarted is one no process of this boot can hold, so this boot's
+ * take-overs never meet it. (Removing it instead would race, as below, and need a lock of its own.) Without boot ids:
+ * `<path>.break`.
+ */
+export function breakLockPath(path: string): string {
+  return BOOT_ID ? `${path}.break-${BOOT_ID}` : `${path}.break`;
+}
+
+/**
  * Takes over a lock whose holder died, safely against other processes doing the same at the same moment. Removing the
  * stale file and creating a new one is two steps: a second process that also saw the dead holder could remove the
- * first one's new lock, and both would believe they hold it. So the take-over runs under `<path>.break` (itself a pid
- * lock): the lock is checked again there, and only a still-stale one is removed before the attempt. Whoever comes
- * second finds the winner's live lock. A `.break` left by a process that died mid-take-over (microseconds of work) is
- * reported, not broken, for the same reason.
+ * first one's new lock, and both would believe they hold it. So the take-over runs under `breakLockPath(path)` (itself
+ * a pid lock): the lock is checked again there, and only a still-stale one is removed before the attempt. Whoever comes
+ * second finds the winner's live lock. A break lock left in this boot by a process that died mid-take-over
+ * (microseconds of work) is reported, not broken, for the same reason.
  */
 export function takeOverStalePidLock(path: string): PidLockAttempt {
-  const breakPath = `${path}.break`;
+  const breakPath = breakLockPath(path);
   const breaker = tryPidLock(breakPath);
   if (!breaker.taken) {
     if (breaker.holderAlive) return { taken: false, holderAlive: true }; // another process is taking it over now
