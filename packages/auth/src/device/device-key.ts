@@ -155,7 +155,8 @@ const LOCK_WAIT_MS = 10_000;
  * One key change at a time: read, change and replace the file while holding `<file>.lock` (see pid-lock.ts).
  * A rename alone is atomic for readers but would let two concurrent rotations each replace the other's result, and
  * the loser's new key would vanish. A lock left by a process that died is taken over (safely when several operators
- * do so at once), so an interrupted rotation needs no clean-up by hand.
+ * do so at once), so an interrupted rotation needs no clean-up by hand, unless a process died in the microseconds of
+ * a take-over itself in this boot (pid-lock.ts).
  */
 async function withKeyFileLock<T>(file: string, change: () => Promise<T>): Promise<T> {
   const path = `${file}.lock`;

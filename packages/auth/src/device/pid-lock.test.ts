@@ -89,7 +89,8 @@ describe('tryPidLock', () => {
     const mine = takeOverStalePidLock(path);
     expect(mine.taken).toBe(true);
     expect(await readFile(path, 'utf8')).toBe(lockOf(process.pid));
-    await expect(stat(breakLockPath(path))).rejects.toMatchObject({ code: 'ENOENT' });
+    // Nothing else left in the folder, under any name: the take-over's own lock is gone.
+    expect(await readdir(join(path, '..'))).toEqual(['x.lock']);
     // Live (ours): left as it is.
     expect(takeOverStalePidLock(path)).toEqual({ taken: false, holder: process.pid, holderAlive: true });
     if (mine.taken) mine.release();
@@ -114,6 +115,8 @@ describe('tryPidLock', () => {
     const mine = takeOverStalePidLock(path);
     expect(mine.taken).toBe(true);
     expect(await readFile(path, 'utf8')).toBe(lockOf(process.pid));
+    // The earlier ones are left as they were (harmless), and this boot's break lock is gone again.
+    expect((await readdir(join(path, '..'))).sort()).toEqual(['x.lock', 'x.lock.break', `x.lock.break-${otherBoot}`]);
     if (mine.taken) mine.release();
   });
 });

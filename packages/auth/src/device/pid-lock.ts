@@ -110,10 +110,13 @@ export function takePidLock(path: string): PidLockAttempt {
 }
 
 /**
- * The take-over's own lock, named per boot where there are boot ids: `<path>.break-<boot id>`. One left by a process
- * that died mid-take-over before the machine restarted is one no process of this boot can hold, so this boot's
- * take-overs never meet it. (Removing it instead would race, as below, and need a lock of its own.) Without boot ids:
- * `<path>.break`.
+ * Where the take-over's own lock lives (named in its error messages), per boot where there are boot ids:
+ * `<path>.break-<boot id>`. One left by a process that died mid-take-over before the machine restarted is one no
+ * process of this boot can hold, so this boot's take-overs never meet it; it stays in the folder, harmless. (Removing
+ * it instead would race, as below, and need a lock of its own.) Without boot ids: `<path>.break`.
+ * Every process taking over one lock must build the same name, so a data folder belongs to one kernel (a shared volume
+ * mounted by two machines was never safe: each would judge the other's live lock by its own pids), and a device of an
+ * older version, which takes over under `<path>.break`, is stopped before a newer one starts.
  */
 export function breakLockPath(path: string): string {
   return BOOT_ID ? `${path}.break-${BOOT_ID}` : `${path}.break`;
